@@ -1,0 +1,172 @@
+"""FaceMotion: the one face-animation format of talkstyle.
+
+Per frame: 52 ARKit blendshape weights in [0, 1] (ARKit names and order) and head rotation
+(pitch, yaw, roll) in radians, at a fixed frame rate. Optionally the audio it was made for, a
+per-frame confidence (captures), and free JSON metadata (prompt, attributes, provenance).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..atomic import atomic_path
+from ..errors import TalkstyleError
+from .arkit import ARKIT_NAMES, NUM_BLENDSHAPES
+
+FORMAT_VERSION = 1
+DEFAULT_FPS = 25.0
+HEAD_AXES = ("pitch", "yaw", "roll")
+# Rotations beyond this are not a head on a neck; most likely degrees were passed as radians.
+MAX_HEAD_RAD = np.pi / 2
+
+
+@dataclasses.dataclass
+class FaceMotion:
+    weights: np.ndarray                      # (T, 52) float32 in [0, 1]
+    head: np.ndarray                         # (T, 3) float32 pitch, yaw, roll in radians
+    fps: float = DEFAULT_FPS
+    audio: np.ndarray | None = None          # (S,) float32 mono in [-1, 1]
+    sample_rate: int | None = None
+    confidence: np.ndarray | None = None     # (T,) float32 in [0, 1]; 0 = tracking lost
+    metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.weights = np.asarray(self.weights, np.float32)
+        self.head = np.asarray(self.head, np.float32)
+        if self.audio is not None:
+            self.audio = np.asarray(self.audio, np.float32)
+        if self.confidence is not None:
+            self.confidence = np.asarray(self.confidence, np.float32)
+        self.fps = float(self.fps)
+        self.validate()
+
+    # ---------------------------------------------------------------- construction
+    @classmethod
+    def neutral(cls, num_frames: int, fps: float = DEFAULT_FPS) -> "FaceMotion":
+        return cls(np.zeros((num_frames, NUM_BLENDSHAPES)), np.zeros((num_frames, 3)), fps)
+
+    # ---------------------------------------------------------------- properties
+    @property
+    def num_frames(self) -> int:
+        return int(self.weights.shape[0])
+
+    def __len__(self) -> int:
+        return self.num_frames
+
+    @property
+    def duration(self) -> float:
+        return self.num_frames / self.fps
+
+    def channel(self, name: str) -> np.ndarray:
+        """The (T,) curve of one ARKit blendshape by name."""
+        return self.weights[:, ARKIT_NAMES.index(name)]
+
+    # ---------------------------------------------------------------- checks
+    def validate(self) -> None:
+        """Raise TalkstyleError on wrong shapes, NaN, out-of-range values."""
+        w, h = self.weights, self.head
+        if w.ndim != 2 or w.shape[1] != NUM_BLENDSHAPES:
+            raise TalkstyleError(f"weights must have shape (T, {NUM_BLENDSHAPES}), got {w.shape}")
+        if h.shape != (w.shape[0], 3):
+            raise TalkstyleError(f"head must have shape ({w.shape[0]}, 3), got {h.shape}")
+        if w.shape[0] == 0:
+            raise TalkstyleError("motion has no frames")
+        if not (np.isfinite(w).all() and np.isfinite(h).all()):
+            raise TalkstyleError("motion contains NaN or infinite values")
+        if w.min() < -1e-4 or w.max() > 1 + 1e-4:
+            raise TalkstyleError(f"blendshape weights must lie in [0, 1], found [{w.min():.3f}, {w.max():.3f}]")
+        if np.abs(h).max() > MAX_HEAD_RAD:
+            raise TalkstyleError("head rotation exceeds 90 degrees: it must be in radians")
+        if not (0 < self.fps <= 1000):
+            raise TalkstyleError(f"fps must be in (0, 1000], got {self.fps}")
+        if self.audio is not None:
+            if self.audio.ndim != 1 or not self.sample_rate or self.sample_rate <= 0:
+                raise TalkstyleError("audio must be mono (S,) with a positive sample_rate")
+            if not np.isfinite(self.audio).all():
+                raise TalkstyleError("audio contains NaN or infinite values")
+        if self.confidence is not None and self.confidence.shape != (w.shape[0],):
+            raise TalkstyleError(f"confidence must have shape ({w.shape[0]},), got {self.confidence.shape}")
+        self.weights = np.clip(w, 0.0, 1.0)
+
+    # ---------------------------------------------------------------- transforms
+    def resample(self, fps: float) -> "FaceMotion":
+        """Linear resampling of weights, head and confidence to another frame rate."""
+        if fps == self.fps:
+            return dataclasses.replace(self)
+        n = max(1, int(round(self.duration * fps)))
+        src_t = np.arange(self.num_frames) / self.fps
+        dst_t = np.arange(n) / fps
+
+        def interp(x: np.ndarray) -> np.ndarray:
+            x2 = x.reshape(len(x), -1)
+            out = np.stack([np.interp(dst_t, src_t, x2[:, j]) for j in range(x2.shape[1])], 1)
+            return out.reshape((n,) + x.shape[1:])
+
+        conf = None if self.confidence is None else interp(self.confidence)
+        return dataclasses.replace(self, weights=interp(self.weights), head=interp(self.head),
+                                   fps=fps, confidence=conf)
+
+    def slice(self, start: int, stop: int) -> "FaceMotion":
+        """Frames [start, stop), with the matching stretch of audio."""
+        audio = None
+        if self.audio is not None:
+            a, b = (int(round(f / self.fps * self.sample_rate)) for f in (start, stop))
+            audio = self.audio[a:b]
+        conf = None if self.confidence is None else self.confidence[start:stop]
+        return dataclasses.replace(self, weights=self.weights[start:stop], head=self.head[start:stop],
+                                   audio=audio, confidence=conf)
+
+    # ---------------------------------------------------------------- files
+    def save(self, path: str | Path) -> Path:
+        """Write an .npz atomically (format version, names, metadata as JSON)."""
+        path = Path(path)
+        arrays: dict[str, np.ndarray] = {
+            "format_version": np.array(FORMAT_VERSION),
+            "blendshape_names": np.array(ARKIT_NAMES),
+            "weights": self.weights.astype(np.float32),
+            "head": self.head.astype(np.float32),
+            "fps": np.array(self.fps),
+            "metadata": np.array(json.dumps(self.metadata)),
+        }
+        if self.audio is not None:
+            arrays["audio"] = self.audio.astype(np.float32)
+            arrays["sample_rate"] = np.array(self.sample_rate)
+        if self.confidence is not None:
+            arrays["confidence"] = self.confidence
+        with atomic_path(path, suffix=".npz") as tmp:
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "FaceMotion":
+        """Read a FaceMotion .npz; never unpickles. Bad files raise TalkstyleError."""
+        path = Path(path)
+        if not path.is_file():
+            raise TalkstyleError(f"motion file not found: {path}")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+            raise TalkstyleError(f"not a readable FaceMotion .npz: {path} ({e.__class__.__name__})") from None
+        for key in ("format_version", "weights", "head", "fps"):
+            if key not in data:
+                raise TalkstyleError(f"{path} is not a FaceMotion file (missing '{key}')")
+        version = int(data["format_version"])
+        if version > FORMAT_VERSION:
+            raise TalkstyleError(f"{path} has format version {version}; this talkstyle reads up to {FORMAT_VERSION}")
+        names = tuple(str(n) for n in data.get("blendshape_names", ARKIT_NAMES))
+        if names != ARKIT_NAMES:
+            raise TalkstyleError(f"{path} has blendshape names that are not ARKit-52 in ARKit order")
+        return cls(
+            weights=data["weights"], head=data["head"], fps=float(data["fps"]),
+            audio=data.get("audio"),
+            sample_rate=int(data["sample_rate"]) if "sample_rate" in data else None,
+            confidence=data.get("confidence"),
+            metadata=json.loads(str(data.get("metadata", "{}"))),
+        )
