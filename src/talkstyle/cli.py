@@ -16,7 +16,7 @@ data_app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
 app.add_typer(data_app, name="data")
 
 # Importing these modules registers their commands on `app` / `data_app`.
-from .commands import media, data, generate  # noqa: E402,F401
+from .commands import media, export, data, capture, synth, generate, evaluate  # noqa: E402,F401
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Stage II synthesis backends: prompt + line in, talking clip out."""
