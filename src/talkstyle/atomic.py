@@ -26,12 +26,17 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         raise TalkstyleError(f"output folder does not exist: {parent}")
     if not os.access(parent, os.W_OK):
         raise TalkstyleError(f"output folder is not writable: {parent}")
+    if path.is_dir():
+        raise TalkstyleError(f"output path is a folder: {path}")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix, dir=parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        os.replace(tmp_path, path)
+        try:
+            os.replace(tmp_path, path)
+        except OSError as e:
+            raise TalkstyleError(f"cannot write {path}: {e.strerror}") from None
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
