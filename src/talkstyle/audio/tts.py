@@ -1,0 +1,244 @@
+"""Offline text-to-speech with phoneme timings: espeak-ng through espeakng-loader (ctypes).
+
+`speak(text, voice, prosody)` returns 16 kHz float32 audio and the IPA phones with their start
+and end times in seconds. espeak-ng reports a phoneme event (type 7) with its sample position at
+22050 Hz; a phone ends where the next event starts. Empty phone names are pauses.
+
+espeak-ng keeps global state (one voice, one callback), so the library is initialised once per
+process and every synthesis holds a module lock: calls from several threads are serialised, and
+parallel speed comes from processes (each initialises its own copy).
+"""
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import threading
+from xml.sax.saxutils import escape
+
+import numpy as np
+
+from ..data.records import Phone
+from ..errors import TalkstyleError
+from .io import SAMPLE_RATE
+
+ESPEAK_RATE = 22050
+_EVENT_PHONEME, _EVENT_END = 7, 0
+_PARAM = {"rate": 1, "volume": 2, "pitch": 3, "range": 4}
+_SYNCHRONOUS, _PHONEME_EVENTS_IPA, _DONT_EXIT = 2, 0x0002, 0x8000
+_CHARS_UTF8, _SSML = 1, 0x10
+
+
+class _Event(ctypes.Structure):
+    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint),
+                ("text_position", ctypes.c_int), ("length", ctypes.c_int),
+                ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
+                ("user_data", ctypes.c_void_p), ("id", ctypes.c_char * 8)]
+
+
+_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
+                             ctypes.POINTER(_Event))
+
+
+@dataclasses.dataclass(frozen=True)
+class Prosody:
+    """espeak-ng parameters: rate in words/min, pitch and range 0-99, volume 0-200."""
+    rate: int = 165
+    pitch: int = 50
+    range: int = 50
+    volume: int = 100
+
+    def clamped(self) -> "Prosody":
+        return Prosody(int(np.clip(self.rate, 80, 450)), int(np.clip(self.pitch, 0, 99)),
+                       int(np.clip(self.range, 0, 99)), int(np.clip(self.volume, 0, 200)))
+
+
+@dataclasses.dataclass
+class Speech:
+    audio: np.ndarray                 # (S,) float32 at `sample_rate`
+    phones: list[Phone]               # contiguous, cover [0, duration]
+    sample_rate: int = SAMPLE_RATE
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+
+class _Espeak:
+    """The one espeak-ng instance of this process."""
+
+    def __init__(self) -> None:
+        import espeakng_loader
+
+        self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        rate = self.lib.espeak_Initialize(_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(),
+                                          _DONT_EXIT | _PHONEME_EVENTS_IPA)
+        if rate != ESPEAK_RATE:
+            raise TalkstyleError(f"espeak-ng failed to initialise (returned {rate})")
+        self.lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
+                                          ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+        self._chunks: list[np.ndarray] = []
+        self._events: list[tuple[int, str]] = []
+        self._callback = _CALLBACK(self._on_audio)  # kept alive: espeak holds the pointer
+        self.lib.espeak_SetSynthCallback(self._callback)
+
+    def _on_audio(self, wav, n, events) -> int:
+        if n > 0:
+            self._chunks.append(np.ctypeslib.as_array(wav, (n,)).copy())
+        i = 0
+        while events[i].type != _EVENT_END:
+            ev = events[i]
+            if ev.type == _EVENT_PHONEME:
+                self._events.append((ev.sample, bytes(ev.id).split(b"\0")[0].decode("utf-8", "replace")))
+            i += 1
+        return 0
+
+    def synth(self, ssml: str, voice: str, prosody: Prosody) -> tuple[np.ndarray, list[tuple[int, str]]]:
+        if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
+            raise TalkstyleError(f"unknown espeak-ng voice: {voice}")
+        p = prosody.clamped()
+        for name, code in _PARAM.items():
+            self.lib.espeak_SetParameter(code, getattr(p, name), 0)
+        self._chunks, self._events = [], []
+        data = ssml.encode("utf-8")
+        err = self.lib.espeak_Synth(data, len(data) + 1, 0, 0, 0, _CHARS_UTF8 | _SSML, None, None)
+        self.lib.espeak_Synchronize()
+        if err != 0:
+            raise TalkstyleError(f"espeak-ng synthesis failed (error {err})")
+        audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
+        return audio, self._events
+
+
+_engine: _Espeak | None = None
+_lock = threading.Lock()
+
+
+def _espeak() -> _Espeak:
+    global _engine
+    if _engine is None:
+        _engine = _Espeak()
+    return _engine
+
+
+def _to_phones(events: list[tuple[int, str]], num_samples: int) -> list[Phone]:
+    """Events (start sample, IPA) -> contiguous phones in seconds; pauses become ''."""
+    starts = [min(s, num_samples) for s, _ in events]
+    phones = []
+    for i, (start, (_, name)) in enumerate(zip(starts, events)):
+        end = starts[i + 1] if i + 1 < len(events) else num_samples
+        if end <= start:
+            continue
+        if phones and name == "" and phones[-1].symbol == "":   # merge runs of pauses
+            phones[-1] = Phone("", phones[-1].start, end / ESPEAK_RATE)
+        else:
+            phones.append(Phone(name, start / ESPEAK_RATE, end / ESPEAK_RATE))
+    if phones and phones[0].start > 0:   # leading silence before the first event
+        phones.insert(0, Phone("", 0.0, phones[0].start))
+    return phones
+
+
+def _resample(audio: np.ndarray) -> np.ndarray:
+    from scipy.signal import resample_poly
+
+    x = audio.astype(np.float32) / 32768.0
+    return resample_poly(x, SAMPLE_RATE // 50, ESPEAK_RATE // 50).astype(np.float32)  # 320/441
+
+
+def to_ssml(words: list[str], pitch_steps: list[float] | None = None) -> str:
+    """Plain words, or one <prosody pitch> per word (a melody line, in percent of the base)."""
+    if pitch_steps is None:
+        return "<speak>" + escape(" ".join(words)) + "</speak>"
+    parts = [f'<prosody pitch="{p:+.0f}%">{escape(w)}</prosody>' for w, p in zip(words, pitch_steps)]
+    return "<speak>" + " ".join(parts) + "</speak>"
+
+
+def speak(text: str, voice: str = "en-us+m3", prosody: Prosody = Prosody(),
+          melody: list[float] | None = None) -> Speech:
+    """Synthesise `text` (plain text; `melody` = per-word pitch offsets in percent)."""
+    words = text.split()
+    if not words:
+        raise TalkstyleError("nothing to speak: the line is empty")
+    if melody is not None and len(melody) != len(words):
+        raise TalkstyleError("melody needs one pitch step per word")
+    with _lock:
+        raw, events = _espeak().synth(to_ssml(words, melody), voice, prosody)
+    if raw.size == 0 or not events:
+        raise TalkstyleError(f"espeak-ng produced no speech for: {text[:60]!r}")
+    audio = _resample(raw)
+    peak = float(np.abs(audio).max())
+    if peak > 0.98:   # loud voices (shouting) would clip the 16-bit wav
+        audio *= 0.98 / peak
+    return Speech(audio, _to_phones(events, raw.size))
+
+
+# ---------------------------------------------------------------- prosody from style words
+# Per emotion family at full intensity: rate factor, pitch offset, range offset, volume factor
+# (the usual acoustic correlates: sad slow/low/flat/quiet, angry loud/fast, surprise high/wide...).
+_EMOTION_PROSODY = {
+    "neutral": (1.00, 0, 0, 1.00),
+    "happy": (1.08, 10, 20, 1.10),
+    "sad": (0.80, -12, -25, 0.80),
+    "angry": (1.10, 4, 20, 1.35),
+    "fearful": (1.15, 14, -10, 0.95),
+    "surprised": (1.05, 15, 30, 1.15),
+    "disgusted": (0.88, -8, 5, 1.00),
+    "contempt": (0.90, -6, -10, 0.95),
+}
+_DELIVERY_PROSODY = {
+    "speaks": (1.00, 0, 0, 1.00),
+    "whispers": (0.90, 0, -10, 0.80),
+    "shouts": (1.05, 15, 15, 1.70),
+    "sings": (0.70, 5, -30, 1.10),   # the melody comes from per-word pitch steps, not espeak's intonation
+}
+
+
+def shape_prosody(base: Prosody, family: str, level: float, delivery: str) -> Prosody:
+    """The person's base prosody moved by emotion (scaled by intensity level) and delivery."""
+    er, ep, eg, ev = _EMOTION_PROSODY.get(family, _EMOTION_PROSODY["neutral"])
+    dr, dp, dg, dv = _DELIVERY_PROSODY.get(delivery, _DELIVERY_PROSODY["speaks"])
+    lv = float(np.clip(level, 0.0, 1.0))
+    return Prosody(rate=round(base.rate * (1 + (er - 1) * lv) * dr),
+                   pitch=round(base.pitch + ep * lv + dp),
+                   range=round(base.range + eg * lv + dg),
+                   volume=round(base.volume * (1 + (ev - 1) * lv) * dv)).clamped()
+
+
+def voice_name(variant: str, gender: str, delivery: str) -> str:
+    """espeak-ng voice name: US English with the person's variant, or the whisper variant."""
+    if delivery == "whispers":
+        variant = "whisperf" if gender == "female" else "whisper"
+    return f"en-us+{variant}"
+
+
+# ---------------------------------------------------------------- singing
+IPA_VOWELS = set("aeiouyæɑɐɒɔəɘɚɛɜɝɞɤɨɪʊʉʌʏøœɶ")
+_SCALE = (0, 2, 4, 7, 9, 12)   # major pentatonic, semitones
+
+
+def is_vowel(symbol: str) -> bool:
+    """True for an espeak IPA phone that is (or starts with) a vowel, stress marks ignored."""
+    core = symbol.lstrip("ˈˌ")
+    return bool(core) and core[0] in IPA_VOWELS
+
+
+def melody(num_words: int, rng: np.random.Generator) -> list[float]:
+    """A stepwise pentatonic line, one note per word, as pitch offsets in percent."""
+    steps = np.cumsum(rng.choice([-1, 0, 1, 1, 2, -2], size=num_words))
+    notes = np.array(_SCALE)[np.clip(steps + 2, 0, len(_SCALE) - 1)] - 4
+    return [100.0 * (2.0 ** (n / 12.0) - 1.0) for n in notes]
+
+
+def hold_vowels(speech: Speech, factor: float) -> Speech:
+    """Stretch every vowel `factor` times (phase vocoder), consonants untouched; phones retimed."""
+    import librosa
+
+    sr = speech.sample_rate
+    pieces, phones, t = [], [], 0.0
+    for ph in speech.phones:
+        a, b = int(round(ph.start * sr)), int(round(ph.end * sr))
+        seg = speech.audio[a:b]
+        if is_vowel(ph.symbol) and len(seg) >= 1024:
+            seg = librosa.effects.time_stretch(seg, rate=1.0 / factor, n_fft=512, hop_length=128)
+        pieces.append(seg.astype(np.float32))
+        phones.append(Phone(ph.symbol, t, t + len(seg) / sr))
+        t += len(seg) / sr
+    return Speech(np.concatenate(pieces), phones, sr)

@@ -1,0 +1,134 @@
+"""The upper layers of the synthetic face: emotion, blinks, brow emphasis, gaze.
+
+Emotion templates follow the EMFACS prototypes of FACE_FACTS.md (action units -> ARKit shapes).
+A clip holds its emotion from the start (a prompt describes the whole clip) but settles into it
+over the first second, then fluctuates slowly around it, as real faces do.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...face.arkit import INDEX, NUM_BLENDSHAPES
+from .person import PersonStyle
+from .visemes import arkit_vector
+
+# Full-intensity templates (level 1, expressivity 1). L/R pairs written once set both sides.
+EMOTION_TEMPLATES: dict[str, dict[str, float]] = {
+    "neutral": {},
+    "happy": {"mouthSmile": 0.70, "cheekSquint": 0.45, "eyeSquint": 0.30, "mouthDimple": 0.15,
+              "mouthUpperUp": 0.08},
+    "sad": {"browInnerUp": 0.65, "browDown": 0.20, "mouthFrown": 0.55, "mouthShrugLower": 0.35,
+            "eyeBlink": 0.12, "mouthPress": 0.10},
+    "angry": {"browDown": 0.75, "eyeSquint": 0.40, "eyeWide": 0.15, "mouthPress": 0.35,
+              "mouthRollLower": 0.15, "mouthRollUpper": 0.10, "noseSneer": 0.25, "jawForward": 0.10},
+    "fearful": {"browInnerUp": 0.70, "browOuterUp": 0.45, "browDown": 0.25, "eyeWide": 0.70,
+                "mouthStretch": 0.50, "jawOpen": 0.12},
+    "surprised": {"browInnerUp": 0.70, "browOuterUp": 0.75, "eyeWide": 0.80, "jawOpen": 0.25,
+                  "mouthFunnel": 0.10},
+    "disgusted": {"noseSneer": 0.65, "mouthUpperUp": 0.50, "mouthFrown": 0.35, "mouthLowerDown": 0.20,
+                  "browDown": 0.35, "cheekSquint": 0.30, "eyeSquint": 0.30},
+    # One-sided: written for the right side; mirrored per person (see `emotion_weights`).
+    "contempt": {"mouthSmileRight": 0.45, "mouthDimpleRight": 0.40, "eyeSquintRight": 0.10,
+                 "browDownLeft": 0.10, "mouthRight": 0.10},
+}
+_MIRROR = np.array([INDEX[n.replace("Left", "#").replace("Right", "Left").replace("#", "Right")]
+                    for n in INDEX])
+_LEFT = np.array(["Left" in n for n in INDEX])
+_RIGHT = np.array(["Right" in n for n in INDEX])
+
+
+def smooth_noise(num_frames: int, fps: float, rng: np.random.Generator, max_hz: float,
+                 channels: int = 1) -> np.ndarray:
+    """(T, channels) smooth random curves, about unit amplitude: a few random low sinusoids."""
+    t = np.arange(num_frames)[:, None, None] / fps
+    freq = rng.uniform(0.05, max_hz, size=(1, channels, 4))
+    phase = rng.uniform(0, 2 * np.pi, size=(1, channels, 4))
+    amp = rng.uniform(0.5, 1.0, size=(1, channels, 4))
+    return (amp * np.sin(2 * np.pi * freq * t + phase)).sum(-1) / 2.0
+
+
+def emotion_weights(family: str, level: float, person: PersonStyle, num_frames: int, fps: float,
+                    rng: np.random.Generator) -> np.ndarray:
+    """(T, 52) emotion layer: template x intensity x expressivity, onset, fluctuation, smile bias."""
+    template = arkit_vector(EMOTION_TEMPLATES.get(family, {}))
+    if family == "contempt" and person.asymmetry < 0:   # this person's sneer is on the left
+        template = template[_MIRROR]
+    # Lopsided faces: one side a little stronger, by person.
+    side = np.where(_LEFT, 1 + person.asymmetry * 0.3, np.where(_RIGHT, 1 - person.asymmetry * 0.3, 1.0))
+    amp = (0.25 + 0.75 * float(np.clip(level, 0, 1))) * person.expressivity
+    t = np.arange(num_frames) / fps
+    onset = rng.uniform(0.4, 1.2)
+    ramp = 0.4 + 0.6 * np.clip(t / onset, 0, 1) ** 2 * (3 - 2 * np.clip(t / onset, 0, 1))
+    fluct = 1.0 + 0.15 * smooth_noise(num_frames, fps, rng, 0.5)[:, 0]
+    w = (ramp * fluct)[:, None] * (template * side * amp)[None]
+    smile = person.smile_bias * (0.3 if family in ("sad", "angry", "disgusted", "fearful") else 1.0)
+    w[:, [INDEX["mouthSmileLeft"], INDEX["mouthSmileRight"]]] += smile * np.array(
+        [1 + person.asymmetry, 1 - person.asymmetry])
+    return np.clip(w, 0, 1).astype(np.float32)
+
+
+def _pulses(num_frames: int, fps: float, times: np.ndarray, rise: np.ndarray, fall: np.ndarray) -> np.ndarray:
+    """(T,) sum of smooth bumps peaking (value 1) at `times`, rising/falling over the given spans."""
+    t = np.arange(num_frames)[:, None] / fps
+    x = np.where(t < times[None], (times[None] - t) / rise[None], (t - times[None]) / fall[None])
+    return (0.5 + 0.5 * np.cos(np.pi * np.clip(x, 0, 1))).sum(1) if len(times) else np.zeros(num_frames)
+
+
+def blink_weights(num_frames: int, fps: float, rate_per_min: float, pauses: list[float],
+                  rng: np.random.Generator) -> np.ndarray:
+    """(T, 52) blinks: a Poisson train at the person's rate, plus half the phrase boundaries.
+    Each blink closes in ~50 ms and opens in ~80 ms; peaks sit on frames so they are seen."""
+    duration = num_frames / fps
+    times = list(np.cumsum(rng.exponential(60.0 / rate_per_min, size=int(duration * rate_per_min / 20) + 4)))
+    times += [p for p in pauses if rng.random() < 0.5]
+    times = np.round(np.sort([x for x in times if 0.2 < x < duration - 0.1]) * fps) / fps
+    kept: list[float] = []
+    for x in times:   # eyes do not re-blink within 0.6 s
+        if not kept or x - kept[-1] > 0.6:
+            kept.append(float(x))
+    n = len(kept)
+    curve = _pulses(num_frames, fps, np.array(kept), rng.uniform(0.04, 0.06, n), rng.uniform(0.07, 0.1, n))
+    w = np.zeros((num_frames, NUM_BLENDSHAPES), np.float32)
+    w[:, [INDEX["eyeBlinkLeft"], INDEX["eyeBlinkRight"]]] = np.clip(curve, 0, 1)[:, None]
+    return w
+
+
+def brow_weights(stressed: list[float], family: str, level: float, person: PersonStyle,
+                 num_frames: int, fps: float, rng: np.random.Generator) -> np.ndarray:
+    """(T, 52) emphasis: brows rise on some stressed syllables (angry faces knit them instead)."""
+    chance = 0.2 + 0.4 * level * person.expressivity
+    times = np.array([s for s in stressed if rng.random() < chance])
+    n = len(times)
+    curve = _pulses(num_frames, fps, times, rng.uniform(0.08, 0.15, n), rng.uniform(0.2, 0.4, n))
+    amp = (0.12 + 0.25 * level) * person.expressivity
+    names = ("browDown",) if family == "angry" else ("browInnerUp", "browOuterUp")
+    w = np.zeros((num_frames, NUM_BLENDSHAPES), np.float32)
+    w += np.clip(curve * amp, 0, 0.6)[:, None] * arkit_vector(dict.fromkeys(names, 1.0))[None]
+    return w
+
+
+def gaze_weights(num_frames: int, fps: float, person: PersonStyle, family: str,
+                 rng: np.random.Generator) -> np.ndarray:
+    """(T, 52) eye movements: fixations of 0.5-3 s joined by one-frame saccades, mostly back to
+    the listener; sad eyes drift down, fearful eyes dart more often."""
+    mean_fix = 0.8 if family == "fearful" else 1.6
+    x = np.zeros(num_frames)
+    y = np.zeros(num_frames)
+    k = 0
+    while k < num_frames:
+        n = max(1, int(rng.gamma(3.0, mean_fix / 3.0) * fps))
+        if rng.random() < 0.45:   # look away, else back to the listener
+            x[k:k + n] = rng.normal(0, 0.25) * person.gaze_spread
+            y[k:k + n] = rng.normal(0, 0.15) * person.gaze_spread
+        k += n
+    if family == "sad":
+        y -= 0.2
+    # x > 0: the subject looks to their right (right eye out, left eye in); y > 0: up.
+    w = np.zeros((num_frames, NUM_BLENDSHAPES), np.float32)
+    right, left = np.clip(x, 0, 1), np.clip(-x, 0, 1)
+    w[:, INDEX["eyeLookOutRight"]], w[:, INDEX["eyeLookInLeft"]] = right, right
+    w[:, INDEX["eyeLookOutLeft"]], w[:, INDEX["eyeLookInRight"]] = left, left
+    for side in ("Left", "Right"):
+        w[:, INDEX["eyeLookUp" + side]] = np.clip(y, 0, 1)
+        w[:, INDEX["eyeLookDown" + side]] = np.clip(-y, 0, 1)
+    return w

@@ -1,0 +1,62 @@
+"""Head rotation of the synthetic actor: idle motion tied to speech, posture, nods and shakes.
+
+Angles are built in degrees and returned in radians, (T, 3) pitch, yaw, roll. Sign convention:
+pitch > 0 tips the head down (chin to chest), yaw > 0 turns it to the subject's left, roll > 0
+tilts it toward the subject's left shoulder. A "nod" is a pitch oscillation and a "shake" a yaw
+oscillation of ~5-15 degrees at ~1.5-2.5 Hz (FACE_FACTS.md), in bursts covering most of the clip.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .expression import smooth_noise
+from .person import PersonStyle
+
+# Static posture per emotion family at full intensity: pitch, yaw, roll in degrees.
+POSTURE = {
+    "neutral": (0.0, 0.0, 0.0), "happy": (-2.0, 0.0, 3.0), "sad": (7.0, 0.0, -2.0),
+    "angry": (3.0, 0.0, 0.0), "fearful": (2.0, -3.0, 0.0), "surprised": (-4.0, 0.0, 0.0),
+    "disgusted": (-2.0, 4.0, -2.0), "contempt": (-4.0, 2.0, 3.0),
+}
+IDLE_DEG = np.array([2.0, 2.5, 1.2])     # idle sway per axis at head_amplitude 1
+STILL_SCALE = 0.08                       # "still" keeps a breath of motion, no nods
+
+
+def oscillation_bursts(num_frames: int, fps: float, rng: np.random.Generator, amplitude_deg: float,
+                       coverage: float = 0.7) -> np.ndarray:
+    """(T,) bursts of sinusoidal oscillation (1.5-2.5 Hz, Hann envelope) filling ~`coverage`."""
+    out = np.zeros(num_frames)
+    t = np.arange(num_frames) / fps
+    duration = num_frames / fps
+    start = rng.uniform(0.1, 0.6)
+    while start < duration - 0.5:
+        length = min(rng.uniform(1.0, 2.5), duration - start)
+        freq = rng.uniform(1.5, 2.5)
+        inside = (t >= start) & (t < start + length)
+        u = (t[inside] - start) / length
+        amp = amplitude_deg * rng.uniform(0.8, 1.2)
+        out[inside] += amp * np.sin(np.pi * u) ** 2 * np.sin(2 * np.pi * freq * (t[inside] - start))
+        start += length / coverage * rng.uniform(0.8, 1.2)
+    return out
+
+
+def head_rotation(num_frames: int, fps: float, energy: np.ndarray, stressed: list[float], family: str,
+                  level: float, head_motion: str, person: PersonStyle, rng: np.random.Generator) -> np.ndarray:
+    """(T, 3) pitch, yaw, roll in radians."""
+    amp = person.head_amplitude * (0.7 + 0.6 * level)
+    deg = smooth_noise(num_frames, fps, rng, 0.4, channels=3) * IDLE_DEG * amp
+    # Speech drives the head: it lifts a little with loud stretches and dips on stressed syllables.
+    deg[:, 0] -= 3.0 * amp * (energy - energy.mean())
+    t = np.arange(num_frames) / fps
+    for s in stressed:
+        if rng.random() < 0.35:
+            deg[:, 0] += 1.5 * amp * np.exp(-0.5 * ((t - s - 0.08) / 0.09) ** 2)
+    if head_motion == "still":
+        deg *= STILL_SCALE
+    elif head_motion in ("nod", "shake"):
+        size = float(np.clip(8.0 * person.head_amplitude * (0.8 + 0.4 * level), 5.0, 15.0))
+        axis = 0 if head_motion == "nod" else 1
+        deg[:, axis] += oscillation_bursts(num_frames, fps, rng, size)
+    settle = np.clip(t / 0.8, 0, 1)[:, None]   # posture is reached over the first 0.8 s
+    deg += settle * np.array(POSTURE.get(family, POSTURE["neutral"])) * float(np.clip(level, 0, 1))
+    return np.radians(deg).astype(np.float32)
