@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 $(TEST_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e ".[test]"
+	-npm install --prefix $(VENV)/node --silent --no-audit --no-fund gltf-validator@2.0.0-dev.3.10 three@0.187.0
 	touch $@
 
 install: $(STAMP)

@@ -59,8 +59,8 @@ def bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     }
 
 
-@pytest.mark.parametrize("case", ["missing", "corrupt", "wrong_shape", "nan", "degrees"])
-@pytest.mark.parametrize("fmt", ["csv", "glb"])
+@pytest.mark.parametrize("case, fmt", [("missing", "csv"), ("corrupt", "csv"), ("wrong_shape", "csv"),
+                                       ("nan", "csv"), ("degrees", "csv"), ("nan", "glb"), ("corrupt", "npz")])
 def test_export_bad_motion(tmp_path, out_dir, case, fmt):
     path, message = bad_inputs(tmp_path)[case]
     assert_user_error(run("export", path, "-o", out_dir / f"x.{fmt}"), message)
@@ -91,6 +91,17 @@ def test_export_read_only_folder(good, out_dir):
         assert list(out_dir.iterdir()) == []
     finally:
         out_dir.chmod(0o755)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "glb", "npz"])
+def test_export_each_format(good, out_dir, fmt):
+    target = out_dir / f"take.{fmt}"
+    result = run("export", good, "-o", target)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"wrote {target}")
+    head = target.read_bytes()[:16]
+    assert head.startswith({"csv": b"Timecode,", "glb": b"glTF", "npz": b"PK"}[fmt])
+    assert [p.name for p in out_dir.iterdir()] == [target.name]
 
 
 def test_export_format_option_overrides_extension(good, out_dir):

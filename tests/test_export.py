@@ -1,13 +1,20 @@
 """Exporters: Live Link Face CSV (header, timecodes, round trip) and GLB."""
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
 import numpy as np
+import pygltflib as gl
 import pytest
 
 from talkstyle.errors import TalkstyleError
-from talkstyle.export import livelink
-from talkstyle.face.arkit import INDEX
+from talkstyle.export import gltf, gltf_validator, livelink
+from talkstyle.face.arkit import ARKIT_NAMES, INDEX
 from talkstyle.face.motion import FaceMotion
+from talkstyle.face.rig import FaceRig, head_rotation
 
 # The header row of a take recorded by the Live Link Face app (as read by Unreal, Blender and
 # MotionBuilder importers); note JawRight/JawLeft and MouthRight/MouthLeft in Unreal's order.
@@ -75,11 +82,11 @@ def test_timecode_never_prints_a_full_subframe():
 def test_eye_rotations_follow_gaze():
     w = np.zeros((4, 52))
     w[0, INDEX["eyeLookOutLeft"]] = w[0, INDEX["eyeLookInRight"]] = 1.0   # both look to the subject's left
-    w[1, INDEX["eyeLookUpLeft"]] = w[1, INDEX["eyeLookUpRight"]] = 0.5
+    w[1, INDEX["eyeLookUpLeft"]] = w[1, INDEX["eyeLookUpRight"]] = 0.5      # up: negative pitch, as the head
     w[2, INDEX["eyeLookInLeft"]] = 1.0                                     # left eye to the subject's right
     eyes = livelink.eye_rotations(w)
     assert eyes[0, 0] == pytest.approx(livelink.EYE_MAX_RAD) and eyes[0, 3] == pytest.approx(livelink.EYE_MAX_RAD)
-    assert eyes[1, 1] == pytest.approx(livelink.EYE_MAX_RAD / 2) and eyes[1, 4] == pytest.approx(eyes[1, 1])
+    assert eyes[1, 1] == pytest.approx(-livelink.EYE_MAX_RAD / 2) and eyes[1, 4] == pytest.approx(eyes[1, 1])
     assert eyes[2, 0] == pytest.approx(-livelink.EYE_MAX_RAD)
     assert not eyes[3].any() and not eyes[:, [2, 5]].any()               # no roll
 
@@ -143,3 +150,140 @@ def test_write_csv_is_atomic(tmp_path):
         livelink.write_csv(random_motion(), tmp_path / "nope" / "t.csv")
     livelink.write_csv(random_motion(), tmp_path / "t.csv")
     assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]
+
+
+# ---------------------------------------------------------------- GLB
+class Glb:
+    """A GLB read back with pygltflib, with its accessors as numpy arrays."""
+
+    def __init__(self, path: Path):
+        self.doc = gl.GLTF2.load(str(path))
+        self.blob = self.doc.binary_blob()
+
+    def array(self, index: int) -> np.ndarray:
+        acc = self.doc.accessors[index]
+        view = self.doc.bufferViews[acc.bufferView]
+        width = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4}[acc.type]
+        dtype = {gl.FLOAT: np.float32, gl.UNSIGNED_SHORT: np.uint16, gl.UNSIGNED_INT: np.uint32}[acc.componentType]
+        return np.frombuffer(self.blob, dtype, acc.count * width,
+                             view.byteOffset + (acc.byteOffset or 0)).reshape(acc.count, width)
+
+    @property
+    def primitive(self) -> gl.Primitive:
+        return self.doc.meshes[0].primitives[0]
+
+
+def quaternion_matrix(q: np.ndarray) -> np.ndarray:
+    x, y, z, w = q
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+
+
+@pytest.fixture(scope="module")
+def glb_case(tmp_path_factory):
+    motion = random_motion(40, 25.0, seed=3)
+    path = gltf.write_glb(motion, tmp_path_factory.mktemp("glb") / "face.glb")
+    return motion, path, Glb(path)
+
+
+def test_glb_structure(glb_case):
+    motion, path, glb = glb_case
+    rig = FaceRig.default()
+    mesh, prim = glb.doc.meshes[0], glb.primitive
+    assert path.read_bytes()[:4] == b"glTF"
+    assert mesh.extras["targetNames"] == list(ARKIT_NAMES) and len(prim.targets) == 52
+    assert len(mesh.weights) == 52
+    positions = glb.array(prim.attributes.POSITION)
+    assert positions.shape == (468, 3)
+    np.testing.assert_allclose(positions, rig.neutral / 1000, atol=1e-7)          # mm -> m
+    np.testing.assert_array_equal(glb.array(prim.indices).reshape(-1, 3), rig.triangles)
+    assert glb.array(prim.attributes.TEXCOORD_0).shape == (468, 2)
+    normals = glb.array(prim.attributes.NORMAL)
+    np.testing.assert_allclose(np.linalg.norm(normals, axis=1), 1.0, atol=1e-5)
+    # Accessor bounds are the exact float32 extremes (the validator checks this too).
+    acc = glb.doc.accessors[prim.attributes.POSITION]
+    assert acc.min == positions.min(0).tolist() and acc.max == positions.max(0).tolist()
+    jaw = glb.array(prim.targets[INDEX["jawOpen"]]["POSITION"])
+    assert glb.doc.accessors[prim.targets[INDEX["jawOpen"]]["POSITION"]].min == jaw.min(0).tolist()
+    assert jaw[:, 1].min() < -0.005                                              # the chin drops > 5 mm
+
+
+def test_glb_animation(glb_case):
+    motion, _, glb = glb_case
+    anim = glb.doc.animations[0]
+    paths = {(c.target.node, c.target.path): anim.samplers[c.sampler] for c in anim.channels}
+    face_node = next(i for i, n in enumerate(glb.doc.nodes) if n.mesh == 0)
+    head_node = next(i for i, n in enumerate(glb.doc.nodes) if face_node in (n.children or []))
+    weights, rotation = paths[(face_node, "weights")], paths[(head_node, "rotation")]
+    for sampler in (weights, rotation):
+        assert sampler.interpolation == "LINEAR"
+        times = glb.array(sampler.input)[:, 0]
+        assert len(times) == 40 and times[0] == 0 and times[-1] == pytest.approx(39 / 25)
+        assert glb.doc.accessors[sampler.input].max == [float(times[-1])]
+    np.testing.assert_array_equal(glb.array(weights.output).reshape(40, 52), motion.weights)
+    assert glb.array(rotation.output).shape == (40, 4)
+
+
+def test_glb_decodes_to_the_rig(glb_case):
+    """Evaluating the GLB as a viewer does gives the rig's linear blend, rotated about the neck."""
+    motion, _, glb = glb_case
+    rig = FaceRig.default()
+    prim, anim = glb.primitive, glb.doc.animations[0]
+    base = glb.array(prim.attributes.POSITION)
+    targets = np.stack([glb.array(t["POSITION"]) for t in prim.targets])
+    weights = glb.array(anim.samplers[0].output).reshape(-1, 52)
+    quats = glb.array(anim.samplers[1].output)
+    head_t, face_t = (np.array(n.translation) for n in glb.doc.nodes[:2])
+    expected = rig.neutral + np.tensordot(motion.weights, rig.deltas, 1)
+    rot = head_rotation(motion.head)
+    expected = np.matmul(expected - rig.neck_pivot, rot.transpose(0, 2, 1)) + rig.neck_pivot
+    for f in range(0, 40, 7):
+        local = base + np.tensordot(weights[f], targets, 1) + face_t
+        world = local @ quaternion_matrix(quats[f]).T + head_t
+        np.testing.assert_allclose(world, expected[f] / 1000, atol=2e-6)
+
+
+def test_head_quaternions_match_rotation_matrices():
+    head = np.random.default_rng(1).uniform(-1.2, 1.2, (50, 3))
+    quats = gltf.head_quaternions(head)
+    np.testing.assert_allclose(np.linalg.norm(quats, axis=1), 1, atol=1e-6)
+    for q, r in zip(quats, head_rotation(head.astype(np.float32))):
+        np.testing.assert_allclose(quaternion_matrix(q), r, atol=1e-5)
+    assert (np.sum(quats[1:] * quats[:-1], 1) >= 0).all()                      # slerp-friendly signs
+
+
+@pytest.mark.skipif(not gltf_validator.available(), reason="gltf-validator not installed (make install-test)")
+def test_glb_passes_khronos_validator(glb_case):
+    report = gltf_validator.validate(glb_case[1])
+    issues = report["issues"]
+    assert issues["numErrors"] == 0, issues["messages"]
+    assert issues["numWarnings"] == 0, issues["messages"]
+    assert report["info"]["hasMorphTargets"] and report["info"]["animationCount"] == 1
+    assert report["info"]["totalVertexCount"] == 468
+
+
+THREE = gltf_validator.NODE_MODULES / "three"
+
+
+@pytest.mark.skipif(shutil.which("node") is None or not THREE.is_dir(), reason="three.js not installed")
+def test_glb_in_three_js(glb_case):
+    motion, path, _ = glb_case
+    seconds = 0.5                                         # halfway between frames 12 and 13
+    out = subprocess.run(["node", str(Path(__file__).with_name("glb_three_check.mjs")),
+                          str(gltf_validator.NODE_MODULES), str(path), str(seconds)],
+                         capture_output=True, text=True, timeout=120, check=True)
+    seen = json.loads(out.stdout)
+    assert seen["meshes"] == 1 and seen["vertices"] == 468 and seen["morphTargets"] == 52
+    assert seen["morphTargetDictionary"] == {name: i for i, name in enumerate(ARKIT_NAMES)}
+    assert {t["name"] for t in seen["tracks"]} == {"face.morphTargetInfluences", "head.quaternion"}
+    assert seen["duration"] == pytest.approx(39 / 25)
+    expected = (motion.weights[12] + motion.weights[13]) / 2
+    np.testing.assert_allclose(seen["influences"], expected, atol=1e-5)
+
+
+def test_write_glb_is_atomic(tmp_path):
+    with pytest.raises(TalkstyleError, match="does not exist"):
+        gltf.write_glb(random_motion(5), tmp_path / "nope" / "x.glb")
+    gltf.write_glb(random_motion(5), tmp_path / "x.glb")
+    assert [p.name for p in tmp_path.iterdir()] == ["x.glb"]

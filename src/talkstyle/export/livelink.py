@@ -8,8 +8,11 @@ rotations. Conventions, checked against Unreal's ARKit plugin and CSV importers 
 - BlendShapeCount is 61: 52 shapes + 9 rotation columns.
 - Timecode is `HH:MM:SS:FF.sss`: FF counts frames at the nominal timecode rate and `.sss` is the
   sub-frame in thousandths of a frame (a 59.94 fps take counted at 60 drifts .001 a frame).
-- Head and eye angles are in radians (Blender and MetaHuman importers use them unscaled). Unreal's
-  in-engine ARKit source instead streams degrees/180; `write_csv(head_scale=...)` converts to that.
+- Head and eye angles are in radians (importers of real takes, such as Diffeomorphic's for Blender,
+  use them unscaled). Unreal's in-engine ARKit source instead streams degrees/180;
+  `write_csv(head_scale=1/pi)` writes that. Signs are FaceMotion's (face/rig.py): pitch > 0 tips
+  the nose down, yaw > 0 turns it toward the subject's left, roll > 0 tilts the head toward the
+  subject's right.
 - Eye rotations are not in FaceMotion: they are derived from the eyeLook* weights (roll is 0).
 """
 from __future__ import annotations
@@ -65,15 +68,15 @@ def parse_timecode(text: str, rate: int) -> float:
 def eye_rotations(weights: np.ndarray) -> np.ndarray:
     """(T, 6) LeftEye yaw/pitch/roll, RightEye yaw/pitch/roll in radians from the eyeLook* weights.
 
-    Yaw > 0 looks toward the subject's left, pitch > 0 looks up. The left eye looks to the subject's
-    left when it looks out; the right eye when it looks in.
+    Signs as the head's (face/rig.py): yaw > 0 looks toward the subject's left, pitch > 0 looks
+    down. The left eye looks to the subject's left when it looks out; the right eye when it looks in.
     """
     w = lambda name: weights[:, INDEX[name]]  # noqa: E731
     out = np.zeros((len(weights), 6), np.float32)
     out[:, 0] = (w("eyeLookOutLeft") - w("eyeLookInLeft")) * EYE_MAX_RAD
-    out[:, 1] = (w("eyeLookUpLeft") - w("eyeLookDownLeft")) * EYE_MAX_RAD
+    out[:, 1] = (w("eyeLookDownLeft") - w("eyeLookUpLeft")) * EYE_MAX_RAD
     out[:, 3] = (w("eyeLookInRight") - w("eyeLookOutRight")) * EYE_MAX_RAD
-    out[:, 4] = (w("eyeLookUpRight") - w("eyeLookDownRight")) * EYE_MAX_RAD
+    out[:, 4] = (w("eyeLookDownRight") - w("eyeLookUpRight")) * EYE_MAX_RAD
     return out
 
 
