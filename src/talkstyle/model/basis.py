@@ -1,0 +1,32 @@
+"""The style basis (seed paper section 4.3): K static poses decoded from the style vector.
+
+The denoiser predicts a primary motion and per-frame weights alpha; the window's motion is
+primary + sum_k alpha_k * b_k, so persistent expressions (a smile, lowered brows) live in the
+basis while the primary motion carries the fast lip sync.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import ModelConfig
+
+
+class StyleBasis(nn.Module):
+    """K sets of 3 fully connected layers: style (B, S) -> basis poses (B, K, D)."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        h = cfg.basis_hidden
+        self.decoders = nn.ModuleList(
+            nn.Sequential(nn.Linear(cfg.style_dim, h), nn.GELU(), nn.Linear(h, h), nn.GELU(),
+                          nn.Linear(h, cfg.motion_dim))
+            for _ in range(cfg.basis))
+
+    def forward(self, style: torch.Tensor) -> torch.Tensor:
+        return torch.stack([dec(style) for dec in self.decoders], dim=1)
+
+
+def combine(primary: torch.Tensor, alpha: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
+    """primary (B, N, D) + alpha (B, N, K) @ basis (B, K, D)."""
+    return primary + alpha @ basis

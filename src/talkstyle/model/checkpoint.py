@@ -1,0 +1,84 @@
+"""Checkpoints: safetensors weights + a JSON config, never pickle.
+
+A checkpoint folder holds config.json (format, model config, training config, step) and
+model.safetensors (the weights used for inference: the EMA weights when trained here; fp16
+for the shipped model). Training adds train_state.safetensors for resuming.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from ..atomic import atomic_path, write_text
+from ..errors import TalkstyleError
+from .config import ModelConfig
+from .generator import StyleGenerator
+
+FORMAT = "talkstyle-generator"
+VERSION = 1
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "model"
+
+
+def save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+    with atomic_path(path, suffix=".safetensors") as tmp:
+        save_file({k: v.detach().contiguous() for k, v in tensors.items()}, str(tmp))
+
+
+def save_checkpoint(folder: Path, weights: dict[str, torch.Tensor], model_cfg: ModelConfig,
+                    extra: dict[str, Any] | None = None, dtype: torch.dtype = torch.float32) -> None:
+    """Write model.safetensors (cast to `dtype`) then config.json (last, so a config always has weights)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    save_tensors(folder / "model.safetensors",
+                 {k: v.to(dtype) if v.is_floating_point() else v for k, v in weights.items()})
+    config = {"format": FORMAT, "version": VERSION, "model": model_cfg.to_dict(), **(extra or {})}
+    write_text(folder / "config.json", json.dumps(config, indent=2) + "\n")
+
+
+def read_config(folder: Path) -> dict[str, Any]:
+    path = Path(folder) / "config.json"
+    if not path.is_file():
+        raise TalkstyleError(f"not a talkstyle checkpoint (no config.json): {folder}")
+    try:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise TalkstyleError(f"checkpoint config is not valid JSON: {path}") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise TalkstyleError(f"{path} is not a talkstyle generator config")
+    if int(config.get("version", 0)) > VERSION:
+        raise TalkstyleError(f"{path} has version {config['version']}; this talkstyle reads up to {VERSION}")
+    return config
+
+
+def load_generator(folder: str | Path | None = None) -> StyleGenerator:
+    """Build the generator from config.json and load model.safetensors (float32, eval mode)."""
+    folder = Path(folder) if folder is not None else DEFAULT_CHECKPOINT
+    config = read_config(folder)
+    model = StyleGenerator(ModelConfig.from_dict(config["model"]))
+    weights_path = folder / "model.safetensors"
+    if not weights_path.is_file():
+        raise TalkstyleError(f"checkpoint has no model.safetensors: {folder}")
+    try:
+        weights = load_file(str(weights_path))
+    except (SafetensorError, OSError) as e:
+        raise TalkstyleError(f"cannot read {weights_path}: {e}") from None
+    load_weights(model, weights, str(folder))
+    return model.eval()
+
+
+def load_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], source: str) -> None:
+    """Strict load with one clear error when the weights belong to another configuration."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(weights))
+    unexpected = sorted(set(weights) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(weights) if expected[k].shape != weights[k].shape)
+    if missing or unexpected or wrong:
+        example = (wrong or missing or unexpected)[0]
+        raise TalkstyleError(f"weights in {source} do not match its model config ({len(missing)} missing, "
+                             f"{len(unexpected)} unexpected, {len(wrong)} with other shapes, e.g. '{example}'): "
+                             "a checkpoint of another config?")
+    model.load_state_dict({k: v.to(expected[k].dtype) for k, v in weights.items()})

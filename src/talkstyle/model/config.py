@@ -1,0 +1,102 @@
+"""Model and training configurations as plain data (saved as JSON next to every checkpoint).
+
+Sizes follow the seed paper (section 5.2) scaled down to a 2-core CPU: `base` is the paper's
+shape at half width, `small` is what trains in under an hour here, `tiny` is for tests.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ..errors import TalkstyleError
+from ..face.arkit import NUM_BLENDSHAPES
+
+MOTION_DIM = NUM_BLENDSHAPES + 3        # 52 ARKit weights + head pitch, yaw, roll
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    audio_encoder: str = "whisper"      # name for talkstyle.audio.features.get_audio_encoder
+    audio_dim: int = 384
+    text_dim: int = 384                 # frozen sentence encoder output
+    motion_dim: int = MOTION_DIM
+    window: int = 100                   # N: frames generated per window
+    context: int = 10                   # Np: frames of the previous window given as context
+    # denoiser
+    d_model: int = 128
+    layers: int = 4
+    heads: int = 4
+    ff_mult: int = 4
+    audio_band: int = 5                 # each frame cross-attends to audio frames within +-band
+    dropout: float = 0.1
+    # style
+    style_dim: int = 64                 # VAE latent / text projection size
+    style_tokens: int = 4               # tokens prepended to the denoiser sequence
+    style_layers: int = 2
+    style_d_model: int = 128
+    codebook_size: int = 256            # VQ motion tokenizer
+    code_dim: int = 64
+    basis: int = 4                      # K static poses of the style basis
+    basis_hidden: int = 128
+    # diffusion
+    train_timesteps: int = 1000
+    beta_schedule: str = "squaredcos_cap_v2"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ModelConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise TalkstyleError(f"model config has unknown keys {sorted(unknown)}: made by another talkstyle version?")
+        return cls(**d)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    batch_size: int = 16                # pairs of windows (2N frames each)
+    lr: float = 3e-4
+    steps: int = 3000
+    warmup: int = 100
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    cond_drop: float = 0.1              # audio / style replaced by learned nulls (for CFG)
+    # loss weights (paper: vel 0.5, smooth 5e-6, KL 1e-6); VQ, contrastive are ours
+    w_vel: float = 0.5
+    w_smooth: float = 5e-6
+    w_kl: float = 1e-6
+    w_vq: float = 1.0
+    w_contrast: float = 0.1
+    contrast_tau: float = 0.1
+    val_every: int = 200
+    save_every: int = 200
+    threads: int = 2
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+CONFIGS: dict[str, tuple[ModelConfig, TrainConfig]] = {
+    "tiny": (ModelConfig(d_model=32, layers=1, heads=2, ff_mult=2, style_dim=16, style_tokens=2,
+                         style_layers=1, style_d_model=32, codebook_size=16, code_dim=16,
+                         basis_hidden=32, window=20, context=4),
+             TrainConfig(batch_size=4, steps=4, warmup=1, val_every=2, save_every=2, threads=1)),
+    "small": (ModelConfig(), TrainConfig()),
+    "base": (ModelConfig(d_model=256, layers=8, heads=8, style_dim=128, style_layers=4, style_d_model=256,
+                         codebook_size=512, code_dim=128, basis_hidden=256),
+             TrainConfig(lr=1e-4, steps=100_000)),
+}
+
+
+def get_config(name: str) -> tuple[ModelConfig, TrainConfig]:
+    if name not in CONFIGS:
+        raise TalkstyleError(f"unknown config '{name}': choose one of {', '.join(CONFIGS)}")
+    return CONFIGS[name]

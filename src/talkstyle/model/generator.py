@@ -1,0 +1,198 @@
+"""The style generator: audio features + style -> motion, window after window.
+
+Holds every trained part (text projection, VQ + VAE motion style encoder, style basis,
+denoiser, learned nulls and the motion normalisation) and the two things done with them:
+`losses()` for one training batch of window pairs (seed paper section 4.4) and `generate()` for
+audio of any length with bounded memory (one window of N frames at a time, the last Np frames of
+the previous window as context).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Iterable
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..face.motion import MAX_HEAD_RAD, FaceMotion
+from .basis import StyleBasis
+from .config import ModelConfig, TrainConfig
+from .denoiser import Denoiser
+from .diffusion import guided, sample, sampling_scheduler, training_scheduler
+from .style import DOWNSAMPLE, MotionStyleEncoder, TextStyle, soft_contrastive_loss
+
+# Normalisation floors: a channel that barely moves in the data must not blow up when it does.
+MIN_STD_WEIGHT, MIN_STD_HEAD = 0.05, 0.02
+
+
+def motion_to_array(motion: FaceMotion) -> np.ndarray:
+    """FaceMotion -> (T, 55): 52 weights then head pitch, yaw, roll."""
+    return np.concatenate([motion.weights, motion.head], 1).astype(np.float32)
+
+
+def array_to_motion(x: np.ndarray, fps: float = 25.0) -> FaceMotion:
+    """(T, 55) -> FaceMotion, weights clipped to [0, 1] and head to a plausible range."""
+    limit = 0.99 * MAX_HEAD_RAD
+    return FaceMotion(np.clip(x[:, :52], 0, 1), np.clip(x[:, 52:], -limit, limit), fps)
+
+
+@dataclasses.dataclass
+class Batch:
+    """Training pairs of consecutive windows (2N frames), normalised motion."""
+    motion: torch.Tensor                # (B, 2N, D)
+    audio: torch.Tensor                 # (B, 2N, A)
+    mask: torch.Tensor                  # (B, 2N) bool: real frames (clips are zero-padded)
+    text: torch.Tensor                  # (B, text_dim) frozen sentence embeddings of the prompts
+    attrs: torch.Tensor                 # (B, 4) encoded style attributes (soft contrastive targets)
+
+
+class StyleGenerator(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.text_style = TextStyle(cfg)
+        self.motion_style = MotionStyleEncoder(cfg)
+        self.basis = StyleBasis(cfg)
+        self.denoiser = Denoiser(cfg)
+        self.null_style = nn.Parameter(torch.zeros(cfg.style_dim))
+        self.register_buffer("motion_mean", torch.zeros(cfg.motion_dim))
+        self.register_buffer("motion_std", torch.ones(cfg.motion_dim))
+        self.scheduler = training_scheduler(cfg)
+
+    # ------------------------------------------------------------ normalisation
+    def set_normalisation(self, frames: np.ndarray) -> None:
+        """Per-channel mean / std from training frames (T, D), with floors."""
+        mean, std = frames.mean(0), frames.std(0)
+        std[:52] = np.maximum(std[:52], MIN_STD_WEIGHT)
+        std[52:] = np.maximum(std[52:], MIN_STD_HEAD)
+        self.motion_mean.copy_(torch.from_numpy(mean))
+        self.motion_std.copy_(torch.from_numpy(std))
+
+    def normalise(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.motion_mean) / self.motion_std
+
+    def denormalise(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.motion_std + self.motion_mean
+
+    # ------------------------------------------------------------ style
+    def encode_reference(self, motion: np.ndarray) -> torch.Tensor:
+        """Reference motion (T, D) of any length -> style mean (style_dim,).
+
+        Encoded in chunks of 2N frames (bounded memory) averaged by length: the VAE pools over
+        time anyway, so this is the same quantity for clips of any length.
+        """
+        chunk = 2 * self.cfg.window
+        x = self.normalise(torch.from_numpy(motion).float())
+        pieces = list(torch.split(x, chunk))
+        length = math.ceil(max(len(p) for p in pieces) / DOWNSAMPLE) * DOWNSAMPLE
+        batch = torch.zeros(len(pieces), length, x.shape[1])
+        mask = torch.zeros(len(pieces), length, dtype=torch.bool)
+        for i, p in enumerate(pieces):
+            batch[i, :len(p)], mask[i, :len(p)] = p, True
+        mu = self.motion_style(batch, mask).mu
+        w = mask.sum(1, keepdim=True).float()
+        return (mu * w).sum(0) / w.sum()
+
+    def style_vector(self, text: torch.Tensor | None = None, reference: np.ndarray | None = None) -> torch.Tensor:
+        """The style that conditions generation: text, reference, their mean, or the learned null."""
+        parts = []
+        if text is not None:
+            parts.append(self.text_style(text.float().view(1, -1))[0])
+        if reference is not None:
+            parts.append(self.encode_reference(reference))
+        return torch.stack(parts).mean(0) if parts else self.null_style
+
+    # ------------------------------------------------------------ training
+    def losses(self, batch: Batch, tcfg: TrainConfig) -> dict[str, torch.Tensor]:
+        """All loss terms for a batch of window pairs; "total" is the weighted sum (paper eq. 5)."""
+        cfg = self.cfg
+        n, p, b = cfg.window, cfg.context, batch.motion.shape[0]
+        dev = batch.motion.device
+        # Window a starts from the learned start features, window b continues a (ground truth).
+        x0 = torch.cat([batch.motion[:, :n], batch.motion[:, n:]])
+        mask = torch.cat([batch.mask[:, :n], batch.mask[:, n:]])
+        prev = torch.cat([self.denoiser.start_motion.expand(b, -1, -1), batch.motion[:, n - p:n]])
+        start_audio = self.denoiser.start_audio.expand(b, -1, -1)
+        audio = torch.cat([torch.cat([start_audio, batch.audio[:, :n]], 1), batch.audio[:, n - p:]])
+
+        # Style reference: alternate cross-window (the other window) and self-window conditioning.
+        cross = torch.rand(b, device=dev) < 0.5
+        b_usable = batch.mask[:, n:].sum(1) >= n // 4
+        ref_a = torch.where((cross & b_usable)[:, None, None], batch.motion[:, n:], batch.motion[:, :n])
+        mask_a = torch.where((cross & b_usable)[:, None], batch.mask[:, n:], batch.mask[:, :n])
+        ref_b = torch.where(cross[:, None, None], batch.motion[:, :n], batch.motion[:, n:])
+        mask_b = torch.where(cross[:, None], batch.mask[:, :n], batch.mask[:, n:])
+        style_out = self.motion_style(torch.cat([ref_a, ref_b]), torch.cat([mask_a, mask_b]))
+        text_s = self.text_style(batch.text).repeat(2, 1)
+
+        # Condition by reference, text or both; then drop style and audio to learned nulls.
+        mode = torch.randint(0, 3, (2 * b, 1), device=dev)
+        style = torch.where(mode == 0, style_out.sample, torch.where(mode == 1, text_s, 0.5 * (style_out.sample + text_s)))
+        style = torch.where(torch.rand(2 * b, 1, device=dev) < tcfg.cond_drop, self.null_style, style)
+        drop_audio = torch.rand(2 * b, 1, 1, device=dev) < tcfg.cond_drop
+        audio = torch.where(drop_audio, self.denoiser.null_audio, audio)
+
+        t = torch.randint(0, cfg.train_timesteps, (2 * b,), device=dev)
+        noise = torch.randn_like(x0)
+        x_t = self.scheduler.add_noise(x0, noise, t)
+        x0_hat, _ = self.denoiser(x_t, t, prev, audio, style, self.basis(style))
+
+        m = mask.unsqueeze(-1).float()
+        frames = m.sum().clamp(min=1) * cfg.motion_dim
+        simple = (((x0_hat - x0) ** 2) * m).sum() / frames
+        m_vel = m[:, 1:] * m[:, :-1]
+        vel = (((x0_hat.diff(dim=1) - x0.diff(dim=1)) ** 2) * m_vel).sum() / frames
+        m_acc = m_vel[:, 1:] * m_vel[:, :-1]
+        smooth = ((x0_hat.diff(n=2, dim=1) ** 2) * m_acc).sum() / frames
+        kl = style_out.kl()
+        contrast = soft_contrastive_loss(style_out.mu, text_s, batch.attrs.repeat(2, 1), tcfg.contrast_tau)
+        total = (simple + tcfg.w_vel * vel + tcfg.w_smooth * smooth + tcfg.w_kl * kl
+                 + tcfg.w_vq * style_out.vq.loss + tcfg.w_contrast * contrast)
+        return {"total": total, "simple": simple, "vel": vel, "smooth": smooth, "kl": kl,
+                "vq": style_out.vq.loss, "contrast": contrast}
+
+    # ------------------------------------------------------------ inference
+    @torch.no_grad()
+    def generate(self, audio: np.ndarray, style: torch.Tensor, *, sampler: str = "dpm", steps: int = 10,
+                 cfg_audio: float = 1.0, cfg_style: float = 1.0, seed: int = 0,
+                 progress: Iterable | None = None) -> np.ndarray:
+        """Audio features (T, A) at 25 fps + style (style_dim,) -> motion (T, D), denormalised.
+
+        Windows are generated in order, each conditioned on the last Np frames (motion and audio)
+        of the previous one; only one window is in memory at a time.
+        """
+        cfg = self.cfg
+        n, p = cfg.window, cfg.context
+        total = audio.shape[0]
+        n_win = math.ceil(total / n)
+        feats = torch.zeros(n_win * n, cfg.audio_dim)
+        feats[:total] = torch.from_numpy(np.asarray(audio, np.float32))    # zero-padded as in training
+        scheduler = sampling_scheduler(cfg, sampler)
+        gen = torch.Generator().manual_seed(seed)
+        guide = cfg_audio != 0 or cfg_style != 0
+        styles = torch.stack([style, style, self.null_style]) if guide else style[None]
+        basis = self.basis(styles)
+        prev_motion, prev_audio = self.denoiser.start_motion, self.denoiser.start_audio
+        out = []
+        for w in (progress if progress is not None else range(n_win)):
+            win_audio = torch.cat([prev_audio, feats[w * n:(w + 1) * n]])
+            audios = win_audio[None]
+            if guide:      # batch of three: full condition, audio dropped, style dropped
+                audios = torch.stack([win_audio, self.denoiser.null_audio.expand_as(win_audio), win_audio])
+            prevs = prev_motion[None].expand(len(audios), -1, -1)
+
+            def x0_fn(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+                k = len(audios)
+                x0, _ = self.denoiser(x.expand(k, -1, -1), t.expand(k), prevs, audios, styles, basis)
+                return guided(x0[:1], x0[1:2], x0[2:3], cfg_audio, cfg_style) if guide else x0
+
+            x = sample(x0_fn, (1, n, cfg.motion_dim), scheduler, steps, gen)[0]
+            out.append(x)
+            prev_motion, prev_audio = x[-p:], win_audio[-p:]
+        return self.denormalise(torch.cat(out)[:total]).numpy()
+
+    def num_windows(self, frames: int) -> int:
+        return math.ceil(frames / self.cfg.window)
+

@@ -1,0 +1,98 @@
+"""Training data in memory: all clips of a split as flat arrays, audio features computed once.
+
+Whisper features are the expensive part on a CPU, so a split is encoded once (clean audio plus
+`augmented` perturbed copies, so that a model trained on TTS voices holds on human speech) and
+stored as one safetensors file; training then samples window pairs from RAM.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from safetensors.numpy import load_file
+from tqdm import tqdm
+
+from ..data.records import ClipRecord
+from ..errors import TalkstyleError
+from .checkpoint import save_tensors
+from .generator import Batch, motion_to_array
+from .style import encode_attributes
+
+FPS = 25.0
+
+
+@dataclasses.dataclass
+class Pack:
+    motion: np.ndarray          # (F, D) float32, all clips concatenated
+    audio: np.ndarray           # (C, F, A) float16: C copies (0 = clean audio, then augmented)
+    starts: np.ndarray          # (n,) int64 first frame of each clip
+    lengths: np.ndarray         # (n,) int64
+    text: np.ndarray            # (n, text_dim) float32 prompt embeddings
+    attrs: np.ndarray           # (n, 4) float32 encoded attributes
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def save(self, path: Path) -> None:
+        save_tensors(path, {k: torch.from_numpy(np.ascontiguousarray(v))
+                            for k, v in dataclasses.asdict(self).items()})
+
+    @classmethod
+    def load(cls, path: Path) -> "Pack":
+        return cls(**load_file(str(path)))
+
+    def sample(self, batch_size: int, window: int, rng: np.random.Generator,
+               normalise: Callable[[torch.Tensor], torch.Tensor]) -> Batch:
+        """Random pairs of consecutive windows (2N frames; zero-padded past a clip's end)."""
+        span = 2 * window
+        clips = rng.choice(len(self), batch_size, p=self.lengths / self.lengths.sum())
+        motion = np.zeros((batch_size, span, self.motion.shape[1]), np.float32)
+        audio = np.zeros((batch_size, span, self.audio.shape[2]), np.float32)
+        mask = np.zeros((batch_size, span), bool)
+        copies = rng.integers(0, len(self.audio), batch_size)
+        for i, c in enumerate(clips):
+            offset = rng.integers(0, max(1, self.lengths[c] - span + 1))
+            a = self.starts[c] + offset
+            n = min(span, self.lengths[c] - offset)
+            motion[i, :n] = self.motion[a:a + n]
+            audio[i, :n] = self.audio[copies[i], a:a + n]
+            mask[i, :n] = True
+        m = torch.from_numpy(mask)
+        x = normalise(torch.from_numpy(motion)) * m.unsqueeze(-1)          # padding stays 0
+        return Batch(x, torch.from_numpy(audio), m, torch.from_numpy(self.text[clips]),
+                     torch.from_numpy(self.attrs[clips]))
+
+
+def records_key(records: Sequence[ClipRecord], encoder: str, augmented: int) -> str:
+    ids = json.dumps([encoder, augmented] + sorted(r.clip_id for r in records))
+    return hashlib.sha1(ids.encode()).hexdigest()[:12]
+
+
+def build_pack(records: Sequence[ClipRecord], audio_encoder, text_encoder, augment: Callable | None,
+               augmented: int, seed: int) -> Pack:
+    """Encode every clip's audio (clean + augmented copies) and prompt."""
+    if not records:
+        raise TalkstyleError("no clips to train on")
+    rng = np.random.default_rng(seed)
+    motions, feats = [], [[] for _ in range(1 + augmented)]
+    for rec in tqdm(records, desc="encoding audio", unit="clip"):
+        m = rec.motion if rec.motion.fps == FPS else rec.motion.resample(FPS)
+        if m.audio is None:
+            raise TalkstyleError(f"clip {rec.clip_id} has no audio")
+        motions.append(motion_to_array(m))
+        for c in range(1 + augmented):
+            wav = m.audio if c == 0 else augment(m.audio, rng)
+            feats[c].append(audio_encoder.encode(wav, num_frames=m.num_frames).astype(np.float16))
+    lengths = np.array([len(m) for m in motions], np.int64)
+    texts = [r.prompt.text for r in records]
+    unique = sorted(set(texts))
+    emb = np.asarray(text_encoder.encode(unique), np.float32)
+    text = emb[[unique.index(t) for t in texts]]
+    return Pack(motion=np.concatenate(motions), audio=np.stack([np.concatenate(f) for f in feats]),
+                starts=np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64), lengths=lengths,
+                text=text, attrs=np.array([encode_attributes(r.prompt.attributes) for r in records], np.float32))

@@ -1,0 +1,183 @@
+"""Training the style generator: `talkstyle train --data DIR --config small`.
+
+DDPM training of x0 prediction on pairs of windows (seed paper section 4.4), AdamW with warmup
+and cosine decay, an EMA copy of the weights (what is saved for inference), validation loss on
+fixed batches, a JSON-lines loss log, and resumable checkpoints (safetensors + JSON).
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+from tqdm import tqdm
+
+from .errors import TalkstyleError
+from .model.checkpoint import read_config, save_checkpoint, save_tensors
+from .model.config import ModelConfig, TrainConfig, get_config
+from .model.generator import StyleGenerator
+from .model.pack import Pack, build_pack, records_key
+
+VAL_BATCHES = 4
+VAL_SEED = 1234
+
+
+def lr_at(step: int, tc: TrainConfig) -> float:
+    if step < tc.warmup:
+        return tc.lr * (step + 1) / tc.warmup
+    progress = (step - tc.warmup) / max(1, tc.steps - tc.warmup)
+    return tc.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+@torch.no_grad()
+def ema_update(ema: StyleGenerator, model: StyleGenerator, step: int, decay: float) -> None:
+    d = min(decay, (1 + step) / (10 + step))        # short memory early on, as in diffusers' EMAModel
+    for e, p in zip(ema.parameters(), model.parameters()):
+        e.lerp_(p, 1 - d)
+
+
+@torch.no_grad()
+def validate(model: StyleGenerator, pack: Pack, tc: TrainConfig) -> dict[str, float]:
+    """Mean losses on the same VAL_BATCHES batches (same noise and timesteps) every time."""
+    model.eval()
+    totals: dict[str, float] = {}
+    with torch.random.fork_rng():
+        torch.manual_seed(VAL_SEED)
+        rng = np.random.default_rng(VAL_SEED)
+        for _ in range(VAL_BATCHES):
+            batch = pack.sample(tc.batch_size, model.cfg.window, rng, model.normalise)
+            for k, v in model.losses(batch, tc).items():
+                totals[k] = totals.get(k, 0.0) + v.item() / VAL_BATCHES
+    return totals
+
+
+# ------------------------------------------------------------------ resumable state
+def save_state(out: Path, model: StyleGenerator, ema: StyleGenerator, opt: torch.optim.Optimizer,
+               step: int, rng: np.random.Generator, mc: ModelConfig, tc: TrainConfig, extra: dict) -> None:
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    for i, state in opt.state_dict()["state"].items():
+        tensors.update({f"opt.{i}.{k}": torch.as_tensor(v) for k, v in state.items()})
+    tensors["torch_rng"] = torch.get_rng_state()
+    tensors["step"] = torch.tensor(step)
+    tensors["np_rng"] = torch.tensor(list(json.dumps(rng.bit_generator.state).encode()), dtype=torch.uint8)
+    save_tensors(out / "train_state.safetensors", tensors)
+    save_checkpoint(out, ema.state_dict(), mc, {"train": tc.to_dict(), "step": step, **extra})
+
+
+def load_state(out: Path, model: StyleGenerator, ema: StyleGenerator, opt: torch.optim.Optimizer,
+               mc: ModelConfig, rng: np.random.Generator) -> int:
+    """Restore a run from `out`; returns the step to continue from."""
+    from .model.checkpoint import load_weights
+
+    config = read_config(out)
+    if ModelConfig.from_dict(config["model"]) != mc:
+        raise TalkstyleError(f"{out} holds a run of another model config; use another --out or the same --config")
+    state = load_file(str(out / "train_state.safetensors"))
+    load_weights(model, {k[6:]: v for k, v in state.items() if k.startswith("model.")}, str(out))
+    load_weights(ema, load_file(str(out / "model.safetensors")), str(out))
+    opt_state = opt.state_dict()
+    for key, v in state.items():
+        if key.startswith("opt."):
+            _, i, name = key.split(".", 2)
+            opt_state["state"].setdefault(int(i), {})[name] = v
+    opt.load_state_dict(opt_state)
+    torch.set_rng_state(state["torch_rng"])
+    rng.bit_generator.state = json.loads(bytes(state["np_rng"].tolist()).decode())
+    return int(state["step"])
+
+
+# ------------------------------------------------------------------ the loop
+def fit(train_pack: Pack, val_pack: Pack, out: Path, mc: ModelConfig, tc: TrainConfig, seed: int = 0,
+        resume: bool = True, extra: dict | None = None) -> Path:
+    """Train on packed data; writes checkpoints and log.jsonl under `out`. Returns `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(tc.threads)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = StyleGenerator(mc)
+    model.set_normalisation(train_pack.motion)
+    ema = copy.deepcopy(model)
+    opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    step = 0
+    if resume and (out / "train_state.safetensors").is_file():
+        step = load_state(out, model, ema, opt, mc, rng)
+    extra = {"seed": seed, **(extra or {})}
+    log = open(out / "log.jsonl", "a")
+    model.train()
+    bar = tqdm(range(step, tc.steps), initial=step, total=tc.steps, desc="training", unit="step")
+    t0 = time.time()
+    for step in bar:
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, tc)
+        losses = model.losses(train_pack.sample(tc.batch_size, mc.window, rng, model.normalise), tc)
+        if not torch.isfinite(losses["total"]):
+            raise TalkstyleError(f"training diverged at step {step} (non-finite loss); lower the learning rate")
+        opt.zero_grad(set_to_none=True)
+        losses["total"].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+        opt.step()
+        ema_update(ema, model, step, tc.ema_decay)
+        row = {"step": step + 1, "lr": opt.param_groups[0]["lr"], "time": round(time.time() - t0, 1),
+               **{k: round(v.item(), 5) for k, v in losses.items()}}
+        bar.set_postfix(loss=f"{row['total']:.4f}", simple=f"{row['simple']:.4f}")
+        done = step + 1
+        if done % tc.val_every == 0 or done == tc.steps:
+            row["val"] = {k: round(v, 5) for k, v in validate(ema, val_pack, tc).items()}
+            bar.write(f"step {done}: val simple {row['val']['simple']:.4f} total {row['val']['total']:.4f}")
+        log.write(json.dumps(row) + "\n")
+        log.flush()
+        if done % tc.save_every == 0 or done == tc.steps:
+            save_state(out, model, ema, opt, done, rng, mc, tc, extra)
+    log.close()
+    return out
+
+
+def load_packs(data: Path, mc: ModelConfig, augmented: int, seed: int) -> tuple[Pack, Pack]:
+    """Encode the dataset's train and val splits once; cached under DATA/cache/."""
+    from .audio.augment import augment_audio
+    from .audio.features import get_audio_encoder
+    from .data.store import Dataset
+    from .text.encoder import TextEncoder
+
+    dataset = Dataset(data)
+    encoder, text = get_audio_encoder(mc.audio_encoder), None
+    packs = []
+    for split in ("train", "val"):
+        records = dataset.records(split)
+        if not records:
+            raise TalkstyleError(f"dataset {data} has no '{split}' clips")
+        n_aug = augmented if split == "train" else 0
+        path = data / "cache" / f"pack_{split}_{records_key(records, mc.audio_encoder, n_aug)}.safetensors"
+        if path.is_file():
+            packs.append(Pack.load(path))
+            continue
+        text = text or TextEncoder()
+        pack = build_pack(records, encoder, text, augment_audio, n_aug, seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pack.save(path)
+        packs.append(pack)
+    return packs[0], packs[1]
+
+
+def train(data: str | Path, out: str | Path, config: str = "small", steps: int | None = None,
+          batch_size: int | None = None, seed: int = 0, augmented: int = 1, resume: bool = True,
+          threads: int | None = None, audio_encoder: str | None = None) -> Path:
+    """The Python API of `talkstyle train`."""
+    from .audio.features import get_audio_encoder
+
+    data, out = Path(data), Path(out)
+    if not data.is_dir():
+        raise TalkstyleError(f"dataset folder not found: {data}")
+    mc, tc = get_config(config)
+    overrides = {k: v for k, v in dict(steps=steps, batch_size=batch_size, threads=threads).items() if v is not None}
+    tc = dataclasses.replace(tc, **overrides)
+    name = audio_encoder or mc.audio_encoder
+    mc = dataclasses.replace(mc, audio_encoder=name, audio_dim=get_audio_encoder(name).dim)
+    train_pack, val_pack = load_packs(data, mc, augmented, seed)
+    return fit(train_pack, val_pack, out, mc, tc, seed, resume, {"config_name": config, "data": str(data)})
