@@ -7,7 +7,7 @@ Layout (glTF 2.0, y up, +z toward the viewer, metres):
                    52 morph targets (POSITION and NORMAL deltas) named in mesh.extras.targetNames
     animation 0    LINEAR samplers over the frame times: "weights" of node 1 (52 per frame) and
                    "rotation" of node 0 (xyzw quaternions)
-Blender, three.js (GLTFLoader: morphTargetDictionary from extras.targetNames) and Unreal read it.
+Blender and three.js (GLTFLoader: morphTargetDictionary from extras.targetNames) read it.
 Morph targets are linear, so jawOpen is the rig's hinge linearised at weight 1 (see face/rig.py).
 """
 from __future__ import annotations

@@ -3,8 +3,8 @@ Maya importers.
 
 One row a frame: `Timecode,BlendShapeCount`, the 52 ARKit weights in PascalCase, then head and eye
 rotations. Conventions, checked against Unreal's ARKit plugin and CSV importers that read real takes:
-- The blendshape columns follow Unreal's EARFaceBlendShape order, which is Apple's order except that
-  JawRight comes before JawLeft and MouthRight before MouthLeft. Readers match columns by name.
+- The blendshape columns are in the app's order: Apple's, except that JawRight comes before JawLeft
+  and MouthRight before MouthLeft. Readers match columns by name.
 - BlendShapeCount is 61: 52 shapes + 9 rotation columns.
 - Timecode is `HH:MM:SS:FF.sss`: FF counts frames at the nominal timecode rate and `.sss` is the
   sub-frame in thousandths of a frame (a 59.94 fps take counted at 60 drifts .001 a frame).
@@ -29,7 +29,7 @@ from ..errors import TalkstyleError
 from ..face.arkit import ARKIT_NAMES, INDEX, pascal
 from ..face.motion import FaceMotion
 
-# Unreal's order swaps two left/right pairs relative to Apple's.
+# The app's order swaps two left/right pairs relative to Apple's.
 _SWAPS = {"jawLeft": "jawRight", "jawRight": "jawLeft", "mouthLeft": "mouthRight", "mouthRight": "mouthLeft"}
 LIVE_LINK_ORDER: tuple[str, ...] = tuple(_SWAPS.get(n, n) for n in ARKIT_NAMES)
 HEAD_COLUMNS = ("HeadYaw", "HeadPitch", "HeadRoll")
@@ -46,7 +46,7 @@ TIMECODE_RATES = (24, 25, 30, 48, 50, 60, 100, 120)
 def format_timecode(frame: int, fps: float, rate: int | None = None) -> str:
     """Timecode of frame `frame` of a motion at `fps`, counted at the integer `rate` (default round(fps))."""
     rate = rate or max(1, round(fps))
-    # Millisecond-level rounding first, so 2.9999999 frames prints as 3, not 2.999.
+    # Round to thousandths of a frame first, so 2.9999999 frames prints as 3.000, not 2.999.
     total_milli = round(frame / fps * rate * 1000)
     frames, sub = divmod(total_milli, 1000)
     secs, ff = divmod(frames, rate)
@@ -71,7 +71,9 @@ def eye_rotations(weights: np.ndarray) -> np.ndarray:
     Signs as the head's (face/rig.py): yaw > 0 looks toward the subject's left, pitch > 0 looks
     down. The left eye looks to the subject's left when it looks out; the right eye when it looks in.
     """
-    w = lambda name: weights[:, INDEX[name]]  # noqa: E731
+    def w(name: str) -> np.ndarray:
+        return weights[:, INDEX[name]]
+
     out = np.zeros((len(weights), 6), np.float32)
     out[:, 0] = (w("eyeLookOutLeft") - w("eyeLookInLeft")) * EYE_MAX_RAD
     out[:, 1] = (w("eyeLookDownLeft") - w("eyeLookUpLeft")) * EYE_MAX_RAD
