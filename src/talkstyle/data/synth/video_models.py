@@ -108,8 +108,9 @@ def check_model_dir(model_dir: Path, pipeline_class: str) -> dict[str, Any]:
         raise TalkstyleError(f"cannot read {index_path}: {e}") from None
     found = index.get("_class_name")
     if found != pipeline_class:
-        raise TalkstyleError(f"{model_dir} holds a {found} pipeline, expected {pipeline_class}; "
-                             "pick the --backend that matches the weights")
+        match = [m.name for m in MODELS.values() if m.pipeline_class == found]
+        hint = f"use --backend {match[0]}" if match else f"supported: {', '.join(m.pipeline_class for m in MODELS.values())}"
+        raise TalkstyleError(f"{model_dir} holds a {found}, not a {pipeline_class}; {hint}")
     missing = [name for name, entry in index.items()
                if not name.startswith("_") and isinstance(entry, list) and entry[0] is not None
                and not _component_present(model_dir / name)]
@@ -156,7 +157,8 @@ class DiffusersVideoBackend:
             raise TalkstyleError("--cpu-offload needs a CUDA GPU; on CPU leave it off")
         cls = getattr(diffusers, self.spec.pipeline_class)
         try:
-            pipe = cls.from_pretrained(opts.model_dir, dtype=getattr(torch, opts.dtype))
+            # use_safetensors: never fall back to unpickling .bin files.
+            pipe = cls.from_pretrained(opts.model_dir, dtype=getattr(torch, opts.dtype), use_safetensors=True)
             if opts.cpu_offload:
                 pipe.enable_model_cpu_offload(device=device)
             else:
