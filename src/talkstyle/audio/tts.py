@@ -4,12 +4,16 @@
 and end times in seconds. espeak-ng reports a phoneme event (type 7) with its sample position at
 22050 Hz; a phone ends where the next event starts. Empty phone names are pauses.
 
-espeak-ng keeps global state (one voice, one callback), so the library is initialised once per
-process and every synthesis holds a module lock: calls from several threads are serialised, and
-parallel speed comes from processes (each initialises its own copy).
+espeak-ng keeps global state (one voice, one callback, and static synthesis state such as the
+pitch-flutter and wave phase that carry over from one utterance to the next). So every synthesis
+holds a module lock (calls from several threads are serialised; parallel speed comes from
+processes) and starts from a freshly loaded library (about 1 ms), which makes the output
+independent of what was spoken before. The breathy variants (f2, f3, f5) and the whisper voices
+add noise that espeak-ng does not draw reproducibly: their samples vary slightly from run to run.
 """
 from __future__ import annotations
 
+import _ctypes
 import ctypes
 import dataclasses
 import threading
@@ -81,6 +85,11 @@ class _Espeak:
         self._callback = _CALLBACK(self._on_audio)  # kept alive: espeak holds the pointer
         self.lib.espeak_SetSynthCallback(self._callback)
 
+    def close(self) -> None:
+        """Free espeak's memory and unload the library, so the next load starts pristine."""
+        self.lib.espeak_Terminate()
+        _ctypes.dlclose(self.lib._handle)
+
     def _on_audio(self, wav, n, events) -> int:
         if n > 0:
             self._chunks.append(np.ctypeslib.as_array(wav, (n,)).copy())
@@ -110,12 +119,16 @@ class _Espeak:
 
 _engine: _Espeak | None = None
 _lock = threading.Lock()
+_libc = ctypes.CDLL(None)
 
 
-def _espeak() -> _Espeak:
+def _fresh_espeak() -> _Espeak:
+    """A pristine espeak-ng (reloaded, its rand() reseeded). Call with `_lock` held."""
     global _engine
-    if _engine is None:
-        _engine = _Espeak()
+    if _engine is not None:
+        _engine.close()
+    _engine = _Espeak()
+    _libc.srand(0)
     return _engine
 
 
@@ -160,7 +173,7 @@ def speak(text: str, voice: str = "en-us+m3", prosody: Prosody = Prosody(),
     if melody is not None and len(melody) != len(words):
         raise TalkstyleError("melody needs one pitch step per word")
     with _lock:
-        raw, events = _espeak().synth(to_ssml(words, melody), voice, prosody)
+        raw, events = _fresh_espeak().synth(to_ssml(words, melody), voice, prosody)
     if raw.size == 0 or not events:
         raise TalkstyleError(f"espeak-ng produced no speech for: {text[:60]!r}")
     audio = _resample(raw)

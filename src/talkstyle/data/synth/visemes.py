@@ -174,7 +174,8 @@ def mouth_track(phones: list[Phone], num_frames: int, fps: float, gain: float | 
                  (d_main.T @ targets) / d_main.sum(0)[:, None])
     gain = np.broadcast_to(np.asarray(gain, np.float32), (num_frames,))[:, None]
     w = np.where(_OPENING_MASK[None], w * gain, w)
-    closure = (d_main * np.array([u.viseme == "bilabial" for u in us])[:, None]).sum(0) / d_main.sum(0)
+    share = (d_main * np.array([u.viseme == "bilabial" for u in us])[:, None]).sum(0) / d_main.sum(0)
+    closure = np.minimum(1.0, 1.5 * share)   # a lip seal is all or nothing once the closure leads
     return MouthTrack(seal_lips(w, closure), closure.astype(np.float32))
 
 

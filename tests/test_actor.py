@@ -1,0 +1,136 @@
+"""The procedural synthetic actor: lips, emotions, intensity, person style, head, determinism."""
+import numpy as np
+import pytest
+
+from talkstyle.data.records import Prompt, StyleAttributes
+from talkstyle.data.synth.base import SynthJob
+from talkstyle.data.synth.person import PersonStyle
+from talkstyle.data.synth.procedural import ProceduralBackend, perform
+from talkstyle.data.synth.visemes import LEAD_S, lip_gap
+from talkstyle.errors import TalkstyleError
+from talkstyle.face.arkit import INDEX
+
+LINE = "Maybe Bob bought a big map of the harbour, but papa lost it."
+MAN = PersonStyle.from_id("test-man", "male", "adult")     # m-variant voices are bit-reproducible
+
+
+def take(family="neutral", level=0.8, head_motion="natural", delivery="speaks", seed=1, person=MAN, line=LINE):
+    a = StyleAttributes(subject="man", gender="male", emotion=family, family=family, level=level,
+                        head_motion=head_motion, delivery=delivery)
+    return perform(Prompt(f"A man {delivery} ({family}).", a), line, person, seed)
+
+
+@pytest.fixture(scope="module")
+def clips():
+    return {f: take(f) for f in ("neutral", "happy", "sad", "angry", "surprised", "fearful", "disgusted")}
+
+
+def mean(clip, *names):
+    return float(np.mean([clip.motion.channel(n).mean() for n in names]))
+
+
+def test_clip_is_a_valid_25fps_motion_with_audio(clips):
+    m = clips["neutral"].motion
+    assert m.fps == 25 and m.sample_rate == 16000 and m.weights.shape[1] == 52
+    assert abs(m.duration - len(m.audio) / 16000) <= 1 / 25
+    assert 0 <= m.weights.min() and m.weights.max() <= 1
+    assert clips["neutral"].phones and m.metadata["backend"] == "procedural"
+
+
+def test_lips_close_on_bilabials_and_open_on_open_vowels(clips):
+    for clip in clips.values():
+        w, n = clip.motion.weights, clip.motion.num_frames
+        gap = lip_gap(w)
+        frame = lambda p: min(n - 1, max(0, round(((p.start + p.end) / 2 - LEAD_S) * 25)))  # noqa: E731
+        closures = [gap[frame(p)] for p in clip.phones if p.symbol in ("p", "b", "m")]
+        opens = [w[frame(p), INDEX["jawOpen"]] for p in clip.phones if p.symbol.lstrip("ˈˌ")[:1] in "aɑæ"]
+        assert len(closures) >= 8 and max(closures) < 0.06, clip.prompt.attributes.family
+        assert len(opens) >= 3 and np.mean(opens) > 0.3 and np.mean(opens) > 5 * np.mean(closures)
+
+
+def test_emotions_move_their_channels(clips):
+    n = clips["neutral"]
+    assert mean(clips["happy"], "mouthSmileLeft", "mouthSmileRight", "cheekSquintLeft") > mean(
+        n, "mouthSmileLeft", "mouthSmileRight", "cheekSquintLeft") + 0.2
+    assert mean(clips["sad"], "browInnerUp") > mean(n, "browInnerUp") + 0.2
+    assert mean(clips["sad"], "mouthFrownLeft", "mouthFrownRight") > mean(n, "mouthFrownLeft") + 0.2
+    assert mean(clips["angry"], "browDownLeft", "browDownRight") > mean(n, "browDownLeft") + 0.3
+    assert mean(clips["surprised"], "eyeWideLeft", "browOuterUpLeft") > mean(n, "eyeWideLeft", "browOuterUpLeft") + 0.3
+    assert mean(clips["fearful"], "mouthStretchLeft") > mean(n, "mouthStretchLeft") + 0.2
+    assert mean(clips["disgusted"], "noseSneerLeft", "noseSneerRight") > mean(n, "noseSneerLeft") + 0.3
+    assert mean(clips["happy"], "browDownLeft") < 0.1   # no stray anger in a smile
+
+
+def test_intensity_scales_the_expression(clips):
+    slight = take("happy", level=0.1)
+    assert mean(clips["happy"], "mouthSmileLeft") > 1.5 * mean(slight, "mouthSmileLeft")
+
+
+def test_person_style_is_deterministic_per_id_and_differs_across_ids():
+    assert PersonStyle.from_id("p1", "female", "young") == PersonStyle.from_id("p1", "female", "young")
+    people = [PersonStyle.from_id(f"p{i}", "female", "adult") for i in range(20)]
+    assert len({p.articulation for p in people}) == 20 and len({p.voice for p in people}) >= 3
+    assert all(p.voice.startswith("f") for p in people)
+    assert all(p.voice.startswith("m") for p in (PersonStyle.from_id(f"q{i}", "male") for i in range(10)))
+    kid, senior = PersonStyle.from_id("k", "male", "child"), PersonStyle.from_id("k", "male", "senior")
+    assert kid.pitch > senior.pitch
+
+
+def test_person_articulation_shows_in_the_mouth():
+    wide = PersonStyle.from_id("wide", "male")
+    narrow = PersonStyle.from_id("narrow", "male")
+    import dataclasses
+    wide, narrow = dataclasses.replace(wide, articulation=1.3), dataclasses.replace(wide, articulation=0.7)
+    jaw = lambda p: take(person=p).motion.channel("jawOpen").mean()  # noqa: E731
+    assert jaw(wide) > 1.5 * jaw(narrow)
+
+
+def test_head_nods_shakes_and_holds_still():
+    def spread(clip):   # std of the motion after the posture has settled (degrees)
+        return np.degrees(clip.motion.head[25:]).std(0)
+    nod, shake, still = (spread(take(head_motion=h)) for h in ("nod", "shake", "still"))
+    assert nod[0] > 2.5 and nod[0] > 2 * nod[1]
+    assert shake[1] > 2.5 and shake[1] > 2 * shake[0]
+    assert still.max() < 0.5
+    sad = np.degrees(take("sad", level=1.0, head_motion="still").motion.head[25:, 0]).mean()
+    assert sad > 4   # a sad head hangs (pitch > 0 = down)
+
+
+def test_blinks_happen_at_a_human_rate():
+    clip = take(line=LINE + " " + LINE + " " + LINE)
+    blink = clip.motion.channel("eyeBlinkLeft")
+    blinks = int(((blink[1:] > 0.5) & (blink[:-1] <= 0.5)).sum())
+    per_min = blinks / clip.motion.duration * 60
+    assert 4 <= per_min <= 40 and blink.max() > 0.9
+
+
+def test_whole_clip_is_deterministic_for_a_seed(clips):
+    again = take("neutral")
+    assert np.array_equal(again.motion.weights, clips["neutral"].motion.weights)
+    assert np.array_equal(again.motion.head, clips["neutral"].motion.head)
+    assert np.array_equal(again.motion.audio, clips["neutral"].motion.audio)
+    other = take("neutral", seed=2)
+    assert not np.array_equal(other.motion.head, clips["neutral"].motion.head)
+
+
+def test_deliveries_change_voice_and_mouth(clips):
+    whisper, shout, sing = (take(delivery=d) for d in ("whispers", "shouts", "sings"))
+    rms = lambda c: float(np.sqrt((c.motion.audio ** 2).mean()))  # noqa: E731
+    assert rms(shout) > 1.5 * rms(whisper)
+    jaw = lambda c: c.motion.channel("jawOpen").mean()  # noqa: E731
+    assert jaw(shout) > jaw(clips["neutral"]) > jaw(whisper)
+    assert sing.motion.duration > 1.3 * clips["neutral"].motion.duration
+    assert whisper.motion.metadata["voice"] == "en-us+whisper"
+
+
+def test_backend_implements_the_protocol(tmp_path):
+    a = StyleAttributes(subject="young lady", gender="female", age_group="young", family="happy", level=0.6)
+    job = SynthJob("c1", Prompt("A young lady speaks happily.", a), "Hello there, my friend.", "person-3", 7)
+    result = ProceduralBackend().synthesize(job, tmp_path)
+    assert result.clip is not None and result.clip.person == "person-3" and result.video is None
+    assert result.clip.motion.metadata["person"]["voice"].startswith("f")
+
+
+def test_empty_line_is_a_clear_error():
+    with pytest.raises(TalkstyleError):
+        take(line="  ")

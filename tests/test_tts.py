@@ -1,0 +1,87 @@
+"""espeak-ng TTS: audio, phone timings, prosody by style words, singing."""
+import threading
+
+import numpy as np
+import pytest
+
+from talkstyle.audio.tts import Prosody, hold_vowels, is_vowel, shape_prosody, speak, voice_name
+from talkstyle.errors import TalkstyleError
+
+LINE = "Maybe a big apple pie would make Bob happy."
+
+
+@pytest.fixture(scope="module")
+def speech():
+    return speak(LINE, "en-us+m3", Prosody())
+
+
+def test_audio_and_contiguous_phones_cover_the_audio(speech):
+    assert speech.sample_rate == 16000 and speech.audio.dtype == np.float32
+    assert 1.5 < speech.duration < 5 and np.abs(speech.audio).max() <= 1
+    ph = speech.phones
+    assert ph[0].start == 0 and abs(ph[-1].end - speech.duration) < 0.02
+    assert all(a.end == pytest.approx(b.start) for a, b in zip(ph, ph[1:]))
+    assert all(p.end > p.start for p in ph)
+    spoken = "".join(p.symbol for p in ph)
+    assert spoken.count("b") >= 3 and spoken.count("p") >= 2 and "m" in spoken
+
+
+def test_phone_times_follow_the_energy(speech):
+    """Vowels are loud, pauses and stop closures quiet: the timings line up with the audio."""
+    a, sr = speech.audio, speech.sample_rate
+
+    def rms(p):
+        mid, half = (p.start + p.end) / 2, min(0.02, (p.end - p.start) / 2)
+        seg = a[int((mid - half) * sr):int((mid + half) * sr)]
+        return float(np.sqrt((seg ** 2).mean())) if seg.size else 0.0
+
+    vowels = [rms(p) for p in speech.phones if is_vowel(p.symbol)]
+    quiet = [rms(p) for p in speech.phones if p.symbol in ("", "p", "b")]
+    assert np.median(vowels) > 3 * np.median(quiet)
+
+
+def test_rate_and_text_length_set_the_duration():
+    short = speak("Hello there.", "en-us+f2", Prosody(rate=170)).duration
+    long = speak("Hello there, and welcome back to the morning show.", "en-us+f2", Prosody(rate=170)).duration
+    slow = speak("Hello there, and welcome back to the morning show.", "en-us+f2", Prosody(rate=110)).duration
+    assert long > 2 * short and slow > 1.3 * long
+
+
+def test_prosody_follows_emotion_and_delivery():
+    base = Prosody(rate=170, pitch=50, range=50, volume=100)
+    sad, happy = shape_prosody(base, "sad", 1.0, "speaks"), shape_prosody(base, "happy", 1.0, "speaks")
+    assert sad.rate < base.rate < happy.rate and sad.pitch < happy.pitch and sad.range < happy.range
+    assert shape_prosody(base, "sad", 0.2, "speaks").rate > sad.rate          # intensity scales it
+    assert shape_prosody(base, "neutral", 0.5, "shouts").volume > base.volume
+    assert voice_name("f3", "female", "whispers") == "en-us+whisperf"
+    loud = speak(LINE, "en-us+m3", shape_prosody(base, "angry", 1.0, "shouts")).audio
+    whisper = speak(LINE, "en-us+whisper", shape_prosody(base, "neutral", 0.5, "whispers")).audio
+    assert np.sqrt((loud ** 2).mean()) > 1.5 * np.sqrt((whisper ** 2).mean())
+
+
+def test_singing_holds_vowels(speech):
+    held = hold_vowels(speech, 2.0)
+    vowel = [(a.end - a.start, b.end - b.start) for a, b in zip(speech.phones, held.phones) if is_vowel(a.symbol)]
+    cons = [(a.end - a.start, b.end - b.start) for a, b in zip(speech.phones, held.phones) if not is_vowel(a.symbol)]
+    assert sum(b for _, b in vowel) > 1.6 * sum(a for a, _ in vowel)
+    assert sum(b for _, b in cons) == pytest.approx(sum(a for a, _ in cons), rel=0.01)
+    assert abs(held.phones[-1].end - held.duration) < 0.01
+
+
+def test_bad_input_is_a_clear_error():
+    with pytest.raises(TalkstyleError):
+        speak("   ")
+    with pytest.raises(TalkstyleError):
+        speak("hello", voice="no-such-voice+zz")
+
+
+def test_threads_are_serialised_and_deterministic(speech):
+    out = [None] * 4
+
+    def run(i):
+        out[i] = speak(LINE, "en-us+m3", Prosody()).audio
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert all(np.array_equal(o, speech.audio) for o in out)
