@@ -140,25 +140,30 @@ def fit(train_pack: Pack, val_pack: Pack, out: Path, mc: ModelConfig, tc: TrainC
 
 def load_packs(data: Path, mc: ModelConfig, augmented: int, seed: int) -> tuple[Pack, Pack]:
     """Encode the dataset's train and val splits once; cached under DATA/cache/."""
-    from .audio.augment import augment_audio
+    from .audio.augment import AugmentConfig, augment
     from .audio.features import get_audio_encoder
     from .data.store import Dataset
-    from .text.encoder import TextEncoder
+    from .text.encoder import get_text_encoder
 
     dataset = Dataset(data)
     encoder, text = get_audio_encoder(mc.audio_encoder), None
     packs = []
-    for split in ("train", "val"):
+    # Validation on held-out persons: the val split, else the test split.
+    val_split = "val" if dataset.clip_ids("val") else "test"
+    for split in ("train", val_split):
         records = dataset.records(split)
         if not records:
-            raise TalkstyleError(f"dataset {data} has no '{split}' clips")
+            raise TalkstyleError(f"dataset {data} has no '{split}' clips: build a larger one")
         n_aug = augmented if split == "train" else 0
         path = data / "cache" / f"pack_{split}_{records_key(records, mc.audio_encoder, n_aug)}.safetensors"
         if path.is_file():
             packs.append(Pack.load(path))
             continue
-        text = text or TextEncoder()
-        pack = build_pack(records, encoder, text, augment_audio, n_aug, seed)
+        text = text or get_text_encoder()
+        # Speed perturbation would change the duration and need stretched motion: the other
+        # perturbations keep frames aligned with the shared motion arrays.
+        no_speed = AugmentConfig(p_speed=0.0)
+        pack = build_pack(records, encoder, text, lambda x, r: augment(x, r, no_speed).audio, n_aug, seed)
         path.parent.mkdir(parents=True, exist_ok=True)
         pack.save(path)
         packs.append(pack)

@@ -1,4 +1,56 @@
-"""`talkstyle animate`, `train`, `evaluate`: the style generator commands."""
+"""`talkstyle animate` and `talkstyle train`: the style generator commands."""
 from __future__ import annotations
 
-from ..cli import app  # noqa: F401
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..cli import app
+
+
+@app.command()
+def animate(
+    audio: Path = typer.Option(..., "--audio", "-a", help="Speech (or singing) audio: any file ffmpeg reads, any length."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output folder: motion.npz, preview.mp4, livelink.csv, face.glb."),
+    style: Optional[str] = typer.Option(None, "--style", "-s", help='Style prompt, e.g. "A man speaks with a low happy expression".'),
+    style_ref: Optional[Path] = typer.Option(None, "--style-ref", help="Reference clip whose style to follow: motion .npz or video."),
+    cfg_audio: float = typer.Option(1.0, help="Classifier-free guidance scale of the audio."),
+    cfg_style: float = typer.Option(1.0, help="Classifier-free guidance scale of the style."),
+    steps: int = typer.Option(10, help="Denoising steps per window."),
+    sampler: str = typer.Option("dpm", help="ddim | dpm | ddpm (the paper's setting: ddpm with 1000 steps)."),
+    seed: int = typer.Option(0, help="Random seed."),
+    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (config.json + model.safetensors); default: the bundled model."),
+) -> None:
+    """Animate a face from speech, in the style of a prompt and/or a reference clip."""
+    import warnings
+
+    from ..animate import Settings, animate as run
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda msg, *a, **k: typer.echo(f"warning: {msg}", err=True)
+        motion = run(audio, style, style_ref, checkpoint=checkpoint, out_dir=out,
+                     settings=Settings(cfg_audio, cfg_style, steps, sampler, seed))
+    typer.echo(f"{motion.num_frames} frames ({motion.duration:.1f} s) -> {out}/")
+
+
+@app.command()
+def train(
+    data: Path = typer.Option(..., "--data", help="Dataset folder made by `talkstyle data build`."),
+    out: Path = typer.Option(Path("runs/small"), "-o", "--out", help="Run folder: checkpoints, log.jsonl."),
+    config: str = typer.Option("small", help="Model size: tiny | small | base."),
+    steps: Optional[int] = typer.Option(None, help="Training steps (default: the config's)."),
+    batch_size: Optional[int] = typer.Option(None, help="Window pairs per step (default: the config's)."),
+    audio_encoder: Optional[str] = typer.Option(None, help="whisper | mel (default: the config's)."),
+    augmented: int = typer.Option(1, help="Augmented audio copies of the training set (noise, reverb, pitch...)."),
+    seed: int = typer.Option(0, help="Random seed."),
+    threads: Optional[int] = typer.Option(None, help="CPU threads for torch."),
+    resume: bool = typer.Option(True, help="Continue the run in --out if there is one."),
+) -> None:
+    """Train the style generator (resumable; EMA weights saved as safetensors + config.json)."""
+    from ..train import train as run
+
+    path = run(data, out, config=config, steps=steps, batch_size=batch_size, seed=seed, augmented=augmented,
+               resume=resume, threads=threads, audio_encoder=audio_encoder)
+    typer.echo(f"checkpoint: {path}")

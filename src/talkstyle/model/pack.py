@@ -17,6 +17,7 @@ import torch
 from safetensors.numpy import load_file
 from tqdm import tqdm
 
+from ..audio.io import SAMPLE_RATE
 from ..data.records import ClipRecord
 from ..errors import TalkstyleError
 from .checkpoint import save_tensors
@@ -73,26 +74,54 @@ def records_key(records: Sequence[ClipRecord], encoder: str, augmented: int) -> 
     return hashlib.sha1(ids.encode()).hexdigest()[:12]
 
 
+def groups_of(lengths: Sequence[int], max_frames: int) -> list[list[int]]:
+    """Consecutive clips packed into groups of at most `max_frames` frames (a longer clip alone)."""
+    groups: list[list[int]] = [[]]
+    total = 0
+    for i, n in enumerate(lengths):
+        if groups[-1] and total + n > max_frames:
+            groups.append([])
+            total = 0
+        groups[-1].append(i)
+        total += n
+    return groups
+
+
 def build_pack(records: Sequence[ClipRecord], audio_encoder, text_encoder, augment: Callable | None,
-               augmented: int, seed: int) -> Pack:
-    """Encode every clip's audio (clean + augmented copies) and prompt."""
+               augmented: int, seed: int, group_seconds: float = 28.0) -> Pack:
+    """Encode every clip's audio (clean + augmented copies) and prompt.
+
+    Clips are concatenated into groups of up to `group_seconds` and encoded in one pass:
+    Whisper's features depend on where a frame sits in its 30 s window, so training must see
+    every position that long inference audio produces (and one pass per group is also far
+    cheaper than one padded 30 s pass per short clip).
+    """
     if not records:
         raise TalkstyleError("no clips to train on")
     rng = np.random.default_rng(seed)
-    motions, feats = [], [[] for _ in range(1 + augmented)]
-    for rec in tqdm(records, desc="encoding audio", unit="clip"):
-        m = rec.motion if rec.motion.fps == FPS else rec.motion.resample(FPS)
-        if m.audio is None:
-            raise TalkstyleError(f"clip {rec.clip_id} has no audio")
-        motions.append(motion_to_array(m))
+    motions = [r.motion if r.motion.fps == FPS else r.motion.resample(FPS) for r in records]
+    for r, m in zip(records, motions):
+        if m.audio is None or m.sample_rate != SAMPLE_RATE:
+            raise TalkstyleError(f"clip {r.clip_id} has no {SAMPLE_RATE} Hz audio")
+    lengths = np.array([m.num_frames for m in motions], np.int64)
+    feats = [[] for _ in range(1 + augmented)]
+    for group in tqdm(groups_of(lengths, int(group_seconds * FPS)), desc="encoding audio", unit="group"):
+        # Each clip's audio cut or padded to exactly its frames, so frame boundaries line up.
+        wav = np.concatenate([fit_samples(motions[i].audio, motions[i].num_frames) for i in group])
+        frames = int(lengths[group].sum())
         for c in range(1 + augmented):
-            wav = m.audio if c == 0 else augment(m.audio, rng)
-            feats[c].append(audio_encoder.encode(wav, num_frames=m.num_frames).astype(np.float16))
-    lengths = np.array([len(m) for m in motions], np.int64)
+            x = wav if c == 0 else augment(wav, rng)
+            feats[c].append(audio_encoder.encode(x, num_frames=frames).astype(np.float16))
     texts = [r.prompt.text for r in records]
     unique = sorted(set(texts))
     emb = np.asarray(text_encoder.encode(unique), np.float32)
     text = emb[[unique.index(t) for t in texts]]
-    return Pack(motion=np.concatenate(motions), audio=np.stack([np.concatenate(f) for f in feats]),
+    return Pack(motion=np.concatenate([motion_to_array(m) for m in motions]),
+                audio=np.stack([np.concatenate(f) for f in feats]),
                 starts=np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64), lengths=lengths,
                 text=text, attrs=np.array([encode_attributes(r.prompt.attributes) for r in records], np.float32))
+
+
+def fit_samples(audio: np.ndarray, frames: int) -> np.ndarray:
+    n = frames * SAMPLE_RATE // int(FPS)
+    return audio[:n] if len(audio) >= n else np.pad(audio, (0, n - len(audio)))
