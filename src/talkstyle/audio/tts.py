@@ -16,6 +16,7 @@ from __future__ import annotations
 import _ctypes
 import ctypes
 import dataclasses
+import functools
 import threading
 from xml.sax.saxutils import escape
 
@@ -149,11 +150,22 @@ def _to_phones(events: list[tuple[int, str]], num_samples: int) -> list[Phone]:
     return phones
 
 
+_UP, _DOWN = SAMPLE_RATE // 50, ESPEAK_RATE // 50   # 22050 -> 16000 Hz is 320/441
+
+
+@functools.lru_cache(maxsize=1)
+def _resample_filter() -> np.ndarray:
+    from scipy.signal import firwin
+
+    # scipy's own resample_poly design (Kaiser, 10 zero crossings), made once, not per call.
+    return firwin(2 * 10 * max(_UP, _DOWN) + 1, 1.0 / max(_UP, _DOWN), window=("kaiser", 5.0))
+
+
 def _resample(audio: np.ndarray) -> np.ndarray:
     from scipy.signal import resample_poly
 
     x = audio.astype(np.float32) / 32768.0
-    return resample_poly(x, SAMPLE_RATE // 50, ESPEAK_RATE // 50).astype(np.float32)  # 320/441
+    return resample_poly(x, _UP, _DOWN, window=_resample_filter()).astype(np.float32)
 
 
 def to_ssml(words: list[str], pitch_steps: list[float] | None = None) -> str:
@@ -240,17 +252,31 @@ def melody(num_words: int, rng: np.random.Generator) -> list[float]:
     return [100.0 * (2.0 ** (n / 12.0) - 1.0) for n in notes]
 
 
-def hold_vowels(speech: Speech, factor: float) -> Speech:
-    """Stretch every vowel `factor` times (phase vocoder), consonants untouched; phones retimed."""
-    import librosa
+def _period(seg: np.ndarray, sr: int) -> int:
+    """Pitch period in samples (autocorrelation peak in 70-400 Hz) of a voiced stretch."""
+    x = seg - seg.mean()
+    ac = np.fft.irfft(np.abs(np.fft.rfft(x, 2 * len(x))) ** 2)[:len(x)]
+    lo, hi = sr // 400, min(sr // 70, len(x) // 2)
+    return lo + int(np.argmax(ac[lo:hi])) if hi > lo else len(x)
 
+
+def hold_vowels(speech: Speech, factor: float) -> Speech:
+    """Stretch every vowel about `factor` times, consonants untouched; phones retimed.
+
+    A sung vowel is a held note: whole pitch periods from the middle of the vowel are repeated,
+    so the waveform stays continuous and the note holds its pitch and timbre.
+    """
     sr = speech.sample_rate
     pieces, phones, t = [], [], 0.0
     for ph in speech.phones:
         a, b = int(round(ph.start * sr)), int(round(ph.end * sr))
         seg = speech.audio[a:b]
-        if is_vowel(ph.symbol) and len(seg) >= 1024:
-            seg = librosa.effects.time_stretch(seg, rate=1.0 / factor, n_fft=512, hop_length=128)
+        if is_vowel(ph.symbol) and len(seg) >= sr // 25:
+            mid = len(seg) // 2
+            period = _period(seg[mid - sr // 80:mid + sr // 80], sr)
+            chunk = seg[mid:mid + period * max(1, round(0.03 * sr / period))]
+            repeats = max(1, round((factor - 1) * len(seg) / len(chunk)))
+            seg = np.concatenate([seg[:mid], np.tile(chunk, repeats), seg[mid:]])
         pieces.append(seg.astype(np.float32))
         phones.append(Phone(ph.symbol, t, t + len(seg) / sr))
         t += len(seg) / sr

@@ -1,8 +1,8 @@
 """Head rotation of the synthetic actor: idle motion tied to speech, posture, nods and shakes.
 
 Angles are built in degrees and returned in radians, (T, 3) pitch, yaw, roll. Sign convention:
-pitch > 0 tips the head down (chin to chest), yaw > 0 turns it to the subject's left, roll > 0
-tilts it toward the subject's left shoulder. A "nod" is a pitch oscillation and a "shake" a yaw
+pitch > 0 tips the nose down, yaw > 0 turns the nose toward the subject's left, roll > 0 tilts
+the top of the head toward the subject's right (the FaceRig's convention, face/rig.py). A "nod" is a pitch oscillation and a "shake" a yaw
 oscillation of ~5-15 degrees at ~1.5-2.5 Hz (FACE_FACTS.md), in bursts covering most of the clip.
 """
 from __future__ import annotations

@@ -30,12 +30,10 @@ BLINK_FACTOR = {"neutral": 0.8, "sad": 0.9, "fearful": 1.4, "angry": 1.2, "surpr
 
 def frame_energy(audio: np.ndarray, sample_rate: int, num_frames: int, fps: float) -> np.ndarray:
     """(T,) RMS loudness per frame, scaled so the loud end of the clip is 1."""
-    hop = sample_rate / fps
-    starts = (np.arange(num_frames) * hop).astype(int)
-    width = int(hop)
-    padded = np.concatenate([audio, np.zeros(width, np.float32)])
-    idx = starts[:, None] + np.arange(width)[None]
-    rms = np.sqrt((padded[idx] ** 2).mean(1))
+    hop = int(round(sample_rate / fps))
+    x = np.zeros(num_frames * hop, np.float32)
+    x[:min(len(audio), len(x))] = audio[:len(x)]
+    rms = np.sqrt((x.reshape(num_frames, hop) ** 2).mean(1))
     return np.clip(rms / (np.percentile(rms, 95) + 1e-6), 0, 1.5)
 
 
