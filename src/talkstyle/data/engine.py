@@ -1,0 +1,252 @@
+"""`talkstyle data build`: plan balanced jobs, synthesize them in worker processes, store them.
+
+The plan is a pure function of the seed: balanced prompts (stage I) x lines x persons whose
+gender and age group match the prompt's subject. Clip ids follow the plan, so a rerun (after
+Ctrl-C, kill -9 or a failed job) skips the clips that have a manifest row and does the rest;
+more hours with the same seed extend the same plan. Workers write their clips into the store
+themselves (atomic files, row last); the parent only counts and compacts the manifest.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import itertools
+import os
+import random
+import tempfile
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import TalkstyleError
+from .augment import augment_clip
+from .prompts import iter_prompts
+from .store import SPLIT_FRACTIONS, SPLITS, Dataset
+from .synth.base import SynthBackend, SynthJob
+from .vocab import load_lines
+
+BACKENDS = {"procedural": "talkstyle.data.synth.procedural:ProceduralBackend"}
+AGE_GROUPS = ("child", "young", "adult", "senior")
+WORDS_PER_SECOND = 2.6          # to plan hours before anything is spoken; clips report real durations
+COMPACT_EVERY = 100             # clips between manifest compactions
+
+
+@dataclasses.dataclass(frozen=True)
+class Person:
+    id: str
+    gender: str
+    age_group: str
+    split: str
+
+
+def person_pool(seed: int, per_group: int = 8) -> list[Person]:
+    """`per_group` synthetic persons per gender x age group, split 80/10/10 inside every group
+    (at least one val and one test person each), so every split holds every kind of subject."""
+    if per_group < 3:
+        raise TalkstyleError("a build needs at least 3 persons per group (train, val, test)")
+    rng = random.Random(f"persons-{seed}")
+    n_val = n_test = max(1, round(per_group * SPLIT_FRACTIONS[2]))
+    splits = ["test"] * n_test + ["val"] * n_val + ["train"] * (per_group - n_val - n_test)
+    pool = []
+    for gender, age in itertools.product(("female", "male"), AGE_GROUPS):
+        order = splits[:]
+        rng.shuffle(order)
+        pool += [Person(f"s{seed}-{gender[0]}{age[:2]}{i:02d}", gender, age, order[i]) for i in range(per_group)]
+    return pool
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedClip:
+    job: SynthJob
+    split: str
+    augment: str                 # "" or "nod" / "shake": also store an augmented copy
+    estimated_s: float
+
+
+def plan(hours: float, seed: int, persons: list[Person], augment_frac: float = 0.2) -> list[PlannedClip]:
+    """Jobs until the estimated speech reaches `hours`. A prefix of the plan for more hours."""
+    if hours <= 0:
+        raise TalkstyleError(f"--hours must be positive, got {hours}")
+    if not 0 <= augment_frac <= 1:
+        raise TalkstyleError(f"--augment-frac must lie in [0, 1], got {augment_frac}")
+    by_kind = {(g, a): [p for p in persons if (p.gender, p.age_group) == (g, a)]
+               for g, a in itertools.product(("female", "male"), AGE_GROUPS)}
+    # Independent seeded streams, so each sequence is the same whatever the plan's length.
+    line_rng, person_rng, aug_rng = (random.Random(f"{name}-{seed}") for name in ("lines", "persons", "augment"))
+    lines = _cycle_shuffled(load_lines(), line_rng)
+    turns = {k: _cycle_shuffled(v, random.Random(f"{k}-{seed}-{person_rng.random()}")) for k, v in by_kind.items()}
+    out, total = [], 0.0
+    for i, prompt in enumerate(iter_prompts(seed)):
+        if total >= hours * 3600:
+            break
+        a = prompt.attributes
+        person = next(turns[(a.gender, a.age_group)])
+        line = next(lines)
+        est = len(line.split()) / WORDS_PER_SECOND + 0.5
+        roll, kind = aug_rng.random(), aug_rng.choice(("nod", "shake"))
+        augment = kind if roll < augment_frac and a.head_motion in ("still", "natural") else ""
+        job = SynthJob(clip_id=f"c{i:06d}", prompt=prompt, line=line, person=person.id, seed=seed * 1_000_003 + i)
+        out.append(PlannedClip(job, person.split, augment, est))
+        total += est
+    return out
+
+
+def _cycle_shuffled(items, rng: random.Random) -> Iterator:
+    """Endless passes over `items`, each in a fresh shuffled order (balanced use of every item)."""
+    items = list(items)
+    while True:
+        rng.shuffle(items)
+        yield from items
+
+
+# ------------------------------------------------------------------ running jobs
+def load_backend(spec: str) -> SynthBackend:
+    """A backend from a short name ("procedural") or "module:Class"."""
+    path = BACKENDS.get(spec, spec)
+    module, _, cls = path.partition(":")
+    try:
+        return getattr(importlib.import_module(module), cls)()
+    except (ImportError, AttributeError, ValueError) as e:
+        raise TalkstyleError(f"unknown synthesis backend {spec!r} ({e})") from None
+
+
+_worker: dict = {}   # this process's dataset and backend (one per worker process)
+
+
+def _setup(root: str, backend: str) -> None:
+    if _worker.get("key") != (root, backend):
+        _worker.update(key=(root, backend), dataset=Dataset(root), backend=load_backend(backend))
+
+
+def _init_worker(root: str, backend: str) -> None:
+    _setup(root, backend)
+    parent = os.getppid()
+
+    def watch_parent() -> None:  # a build killed with -9 must not leave its workers running
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+
+
+def run_clip(item: PlannedClip) -> float:
+    """Synthesize, store and (if planned) augment one clip. Returns seconds of data stored."""
+    ds, backend = _worker["dataset"], _worker["backend"]
+    job = item.job
+    with tempfile.TemporaryDirectory(prefix="talkstyle-synth-") as tmp:
+        result = backend.synthesize(job, Path(tmp))
+        if result.clip is None:
+            raise TalkstyleError(f"backend {backend.name!r} returned no motion for {job.clip_id}; "
+                                 "video-only backends need capture (talkstyle data capture)")
+        clip = result.clip
+        stored = clip.motion.duration
+        if item.augment:
+            # The augmented copy first: the source's row marks the pair as done.
+            rng = np.random.default_rng([job.seed, 7])
+            aug = augment_clip(clip, item.augment, rng)
+            ds.add(aug, f"{job.clip_id}-{item.augment}", backend.name, augmented=item.augment,
+                   source_clip=job.clip_id, split=item.split)
+            stored += aug.motion.duration
+        ds.add(clip, job.clip_id, backend.name, split=item.split, video=result.video)
+    return stored
+
+
+@dataclasses.dataclass
+class BuildSummary:
+    planned: int
+    skipped: int
+    done: int
+    failed: list[str]
+    seconds_stored: float
+    wall_s: float
+
+
+def build(out: str | Path, hours: float, seed: int = 0, workers: int = 1, backend: str = "procedural",
+          augment_frac: float = 0.2, persons_per_group: int = 8, progress: bool = True) -> BuildSummary:
+    """Build (or resume, or extend) a dataset folder. Safe to interrupt at any moment."""
+    if workers < 1:
+        raise TalkstyleError(f"--workers must be at least 1, got {workers}")
+    out = Path(out)
+    if out.is_dir() and any(out.iterdir()) and not (out / "dataset.json").is_file():
+        raise TalkstyleError(f"{out} exists and is not a talkstyle dataset; choose an empty or new folder")
+    ds = Dataset(out, create=True)
+    config = ds.config()
+    settings = {"seed": seed, "backend": backend, "persons_per_group": persons_per_group, "augment_frac": augment_frac}
+    for key, value in settings.items():
+        if key in config and config[key] != value:
+            raise TalkstyleError(f"{out} was built with {key}={config[key]!r}, not {value!r}: "
+                                 "use the same settings to resume or extend it, or another folder")
+    persons = person_pool(seed, persons_per_group)
+    ds.write_config({**settings, "format": 1, "hours": max(hours, config.get("hours", 0)),
+                     "persons": {p.id: {"gender": p.gender, "age_group": p.age_group, "split": p.split}
+                                 for p in persons}})
+    ds.clean_partial()
+    items = plan(hours, seed, persons, augment_frac)
+    todo = [it for it in items if not ds.has(it.job.clip_id)]
+    summary = BuildSummary(len(items), len(items) - len(todo), 0, [], 0.0, 0.0)
+    t0 = time.perf_counter()
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(items), initial=summary.skipped, desc="build", unit="clip", disable=not progress,
+               dynamic_ncols=True)
+    try:
+        for clip_id, stored, error in _execute(todo, str(out), backend, workers):
+            if error:
+                summary.failed.append(f"{clip_id}: {error}")
+                bar.write(f"failed {clip_id}: {error}")
+            else:
+                summary.done += 1
+                summary.seconds_stored += stored
+            bar.update()
+            if summary.done and summary.done % COMPACT_EVERY == 0:
+                ds.compact()
+    finally:
+        bar.close()
+        ds.compact()
+    summary.wall_s = time.perf_counter() - t0
+    return summary
+
+
+def _execute(todo: list[PlannedClip], root: str, backend: str, workers: int
+             ) -> Iterator[tuple[str, float, str]]:
+    """(clip id, seconds stored, error or "") per job, in this process or in spawned workers."""
+    if workers == 1:
+        _setup(root, backend)
+        for it in todo:
+            yield it.job.clip_id, *_guarded(it)
+        return
+    # One core per worker: the machine is shared. Spawned workers read these before numpy loads.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    queue = iter(todo)
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
+                             initargs=(root, backend)) as pool:
+        try:
+            # A few jobs per worker in flight: an interrupt loses little and memory stays flat.
+            running = {pool.submit(_guarded, it): it.job.clip_id for it in itertools.islice(queue, 4 * workers)}
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    yield running.pop(f), *f.result()
+                    nxt = next(queue, None)
+                    if nxt is not None:
+                        running[pool.submit(_guarded, nxt)] = nxt.job.clip_id
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+def _guarded(item: PlannedClip) -> tuple[float, str]:
+    """Run one clip; a failure is reported, not raised, so one bad job does not stop the build."""
+    try:
+        return run_clip(item), ""
+    except TalkstyleError as e:
+        return 0.0, str(e)
+    except Exception as e:  # a backend bug: record it and go on; the clip is retried on the next run
+        return 0.0, f"{e.__class__.__name__}: {e}"

@@ -1,0 +1,84 @@
+"""The meta-attribute distribution of a prompt file or a dataset: Markdown tables and bar charts."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..atomic import atomic_path, write_text
+from ..errors import TalkstyleError
+from .prompts import STRATA, load_prompts, prompt_to_dict
+from .vocab import intensity_band
+
+# Attribute columns reported, in the seed's order (S, E, I) and then the rest.
+REPORTED = ("subject", "gender", "age_group", "emotion", "family", "intensity", "band", "head_motion", "delivery")
+
+
+def load_table(source: str | Path):
+    """A DataFrame of prompts with attributes, from a dataset folder or a prompts .jsonl file."""
+    import pandas as pd
+
+    source = Path(source)
+    if source.is_dir():
+        from .store import Dataset
+
+        df = Dataset(source).manifest.copy()
+        if df.empty:
+            raise TalkstyleError(f"the dataset in {source} has no clips yet")
+    elif source.is_file():
+        df = pd.DataFrame([prompt_to_dict(p) for p in load_prompts(source)])
+        if df.empty:
+            raise TalkstyleError(f"no prompts in {source}")
+    else:
+        raise TalkstyleError(f"no dataset folder or prompt file at {source}")
+    df["band"] = [intensity_band(v) for v in df["level"]]
+    return df
+
+
+def _bar_chart(counts, title: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.28 * len(counts) + 1.5), 3.2))
+    ax.bar(range(len(counts)), counts.values, color="#4477aa")
+    ax.set_xticks(range(len(counts)), counts.index, rotation=70 if len(counts) > 6 else 0, fontsize=7, ha="right"
+                  if len(counts) > 6 else "center")
+    ax.set_title(title, fontsize=9)
+    ax.set_ylabel("clips", fontsize=8)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+
+
+def write_report(source: str | Path, out: str | Path) -> Path:
+    """Write report.md and one PNG bar chart per attribute into `out`. Returns the .md path."""
+    df = load_table(source)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = f"{len(df)} prompts"
+    if "duration" in df:
+        summary = f"{len(df)} clips, {df['duration'].sum() / 3600:.2f} hours, {df['person'].nunique()} persons"
+    lines = [f"# Attribute distribution: {Path(source).name}", "", summary]
+    if "duration" in df:
+        hours = df.groupby("split")["duration"].sum() / 3600
+        lines += ["", "| split | clips | hours | persons |", "|---|---|---|---|"]
+        for split, g in df.groupby("split"):
+            lines.append(f"| {split} | {len(g)} | {hours[split]:.2f} | {g['person'].nunique()} |")
+        lines.append(f"\naugmented clips: {int((df['augmented'] != '').sum())}")
+    # Balance over the sampler's strata (emotion family x intensity band x subject group x head motion).
+    group = df["gender"] + "-" + df["age_group"].map(lambda a: "young" if a in ("child", "young") else "adult")
+    per_stratum = df.assign(group=group).groupby(["family", "band", "group", "head_motion"]).size()
+    per_stratum = per_stratum.reindex(list(STRATA), fill_value=0)
+    lines += ["", "## Balance over strata (family x intensity band x subject group x head motion)", "",
+              f"{len(per_stratum)} strata; clips per stratum: min {per_stratum.min()}, max {per_stratum.max()}, "
+              f"mean {per_stratum.mean():.2f}"]
+    for column in REPORTED:
+        counts = df[column].value_counts().sort_values(ascending=False, kind="stable")
+        png = out / f"{column}.png"
+        _bar_chart(counts, f"{column} ({counts.size} values)", png)
+        lines += ["", f"## {column}", "", f"![{column}]({png.name})", "", "| value | count | share |", "|---|---|---|"]
+        lines += [f"| {k} | {v} | {v / len(df):.1%} |" for k, v in counts.items()]
+    md = out / "report.md"
+    write_text(md, "\n".join(lines) + "\n")
+    return md

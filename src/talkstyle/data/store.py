@@ -1,0 +1,231 @@
+"""The dataset store: a folder of clips and a Parquet manifest, safe to crash and to rerun.
+
+    DIR/dataset.json        build settings and the person -> split table (written by the engine)
+    DIR/clips/<id>.npz      FaceMotion with audio; metadata holds prompt, line, person, phones
+    DIR/clips/<id>.wav      the audio, for listening
+    DIR/rows/<id>.json      one manifest row per clip: the append log, written last
+    DIR/manifest.parquet    all rows, sorted by clip id (compacted from rows/)
+
+Every file is written atomically and a clip's row only after its files, so a clip either has a
+row and complete files or is simply not there yet; a crash never leaves a corrupt manifest.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..atomic import atomic_path, write_text
+from ..audio.io import save_wav
+from ..errors import TalkstyleError
+from ..face.motion import FaceMotion
+from .prompts import prompt_from_dict, prompt_to_dict
+from .records import ClipRecord, Phone, Prompt, SynthClip
+
+SPLITS = ("train", "val", "test")
+SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
+ATTRIBUTE_COLUMNS = ("subject", "gender", "age_group", "emotion", "family", "intensity", "level",
+                     "head_motion", "delivery")
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def split_for_person(person: str) -> str:
+    """A stable split for a person the dataset has no table entry for (80/10/10 by hash)."""
+    u = int(hashlib.sha256(person.encode()).hexdigest()[:8], 16) / 2**32
+    return "train" if u < SPLIT_FRACTIONS[0] else "val" if u < SPLIT_FRACTIONS[0] + SPLIT_FRACTIONS[1] else "test"
+
+
+@dataclasses.dataclass
+class Window:
+    """A training window of one clip: `length` frames (fewer at the end of a short clip) with audio,
+    and the `context` frames before it (None at the start of the clip)."""
+    clip_id: str
+    person: str
+    prompt: Prompt
+    start: int
+    motion: FaceMotion
+    context: FaceMotion | None
+
+
+class Dataset:
+    """A dataset folder. `Dataset(dir)` opens (and with create=True makes) one."""
+
+    def __init__(self, root: str | Path, create: bool = False):
+        self.root = Path(root)
+        if create:
+            if self.root.exists() and not self.root.is_dir():
+                raise TalkstyleError(f"not a folder: {self.root}")
+            (self.root / "clips").mkdir(parents=True, exist_ok=True)
+            (self.root / "rows").mkdir(exist_ok=True)
+        elif not (self.root / "rows").is_dir():
+            raise TalkstyleError(f"not a talkstyle dataset (no rows/ folder): {self.root}")
+        self._manifest = None
+
+    # ---------------------------------------------------------------- settings
+    @property
+    def config_path(self) -> Path:
+        return self.root / "dataset.json"
+
+    def config(self) -> dict[str, Any]:
+        return json.loads(self.config_path.read_text()) if self.config_path.is_file() else {}
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        write_text(self.config_path, json.dumps(config, indent=1, sort_keys=True))
+
+    def split_of(self, person: str) -> str:
+        """The person's split: from the build's person table, else by hash."""
+        entry = self.config().get("persons", {}).get(person)
+        return entry["split"] if entry else split_for_person(person)
+
+    # ---------------------------------------------------------------- writing
+    def has(self, clip_id: str) -> bool:
+        return (self.root / "rows" / f"{clip_id}.json").is_file()
+
+    def add(self, clip: SynthClip, clip_id: str | None = None, backend: str = "external",
+            augmented: str = "", source_clip: str = "", split: str | None = None,
+            video: Path | None = None) -> str:
+        """Store one clip (any backend: motion + audio + prompt) and its manifest row. Returns its id."""
+        m = clip.motion
+        if m.fps != 25.0:
+            m = m.resample(25.0)
+        clip_id = clip_id or "x" + hashlib.sha256(
+            f"{clip.person}|{clip.prompt.text}|{clip.line}|{m.num_frames}".encode()).hexdigest()[:15]
+        if not clip_id.replace("-", "").replace("_", "").isalnum():
+            raise TalkstyleError(f"clip id must be letters, digits, - or _: {clip_id!r}")
+        split = split or self.split_of(clip.person)
+        if split not in SPLITS:
+            raise TalkstyleError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+        metadata = {**m.metadata, "clip_id": clip_id, "prompt": prompt_to_dict(clip.prompt), "line": clip.line,
+                    "person": clip.person, "phones": [[p.symbol, p.start, p.end] for p in clip.phones],
+                    "has_speech_audio": clip.has_speech_audio}
+        clips = self.root / "clips"
+        npz = clips / f"{clip_id}.npz"
+        dataclasses.replace(m, metadata=metadata).save(npz)
+        wav = clips / f"{clip_id}.wav"
+        if m.audio is not None:
+            save_wav(wav, m.audio, m.sample_rate)
+        if video is not None:
+            with atomic_path(clips / f"{clip_id}.mp4") as tmp:
+                shutil.copyfile(video, tmp)
+        row = {
+            "clip_id": clip_id, "person": clip.person, "split": split,
+            **{k: v for k, v in clip.prompt.attributes.to_dict().items() if k in ATTRIBUTE_COLUMNS},
+            "prompt": clip.prompt.text, "line": clip.line, "duration": round(m.duration, 4),
+            "num_frames": m.num_frames, "motion_path": f"clips/{clip_id}.npz",
+            "audio_path": f"clips/{clip_id}.wav" if m.audio is not None else "",
+            "video_path": f"clips/{clip_id}.mp4" if video is not None else "",
+            "sha256": file_sha256(npz), "backend": backend, "augmented": augmented,
+            "source_clip": source_clip,
+        }
+        write_text(self.root / "rows" / f"{clip_id}.json", json.dumps(row, sort_keys=True))
+        self._manifest = None
+        return clip_id
+
+    def clean_partial(self) -> int:
+        """Remove temporary files a killed writer left behind (atomic writes name them .<name>.*)."""
+        leftovers = [*(self.root / "clips").glob(".*"), *(self.root / "rows").glob(".*"),
+                     *self.root.glob(".manifest.parquet.*"), *self.root.glob(".dataset.json.*")]
+        for p in leftovers:
+            p.unlink()
+        return len(leftovers)
+
+    def compact(self):
+        """Rewrite manifest.parquet from the row log (atomically). Returns the manifest DataFrame."""
+        df = self._read_rows()
+        with atomic_path(self.root / "manifest.parquet") as tmp:
+            df.to_parquet(tmp, index=False)
+        self._manifest = df
+        return df
+
+    def _read_rows(self):
+        import pandas as pd
+
+        rows = [json.loads(p.read_text()) for p in sorted((self.root / "rows").glob("*.json"))]
+        if not rows:
+            return pd.DataFrame(columns=["clip_id", "person", "split", *ATTRIBUTE_COLUMNS, "prompt", "line",
+                                         "duration", "num_frames", "motion_path", "audio_path", "video_path",
+                                         "sha256", "backend", "augmented", "source_clip"])
+        return pd.DataFrame(rows).sort_values("clip_id", kind="stable").reset_index(drop=True)
+
+    # ---------------------------------------------------------------- reading
+    @property
+    def manifest(self):
+        """All rows (pandas DataFrame). Taken from the row log when manifest.parquet is behind it."""
+        import pandas as pd
+
+        if self._manifest is None:
+            path = self.root / "manifest.parquet"
+            n_rows = sum(1 for _ in (self.root / "rows").glob("*.json"))
+            df = pd.read_parquet(path) if path.is_file() else None
+            self._manifest = df if df is not None and len(df) == n_rows else self._read_rows()
+        return self._manifest
+
+    def __len__(self) -> int:
+        return len(self.manifest)
+
+    def clip_ids(self, split: str | None = None) -> list[str]:
+        df = self.manifest
+        if split is not None:
+            if split not in SPLITS:
+                raise TalkstyleError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+            df = df[df["split"] == split]
+        return list(df["clip_id"])
+
+    def record(self, clip_id: str) -> ClipRecord:
+        rows = self.manifest[self.manifest["clip_id"] == clip_id]
+        if rows.empty:
+            raise TalkstyleError(f"no clip {clip_id!r} in {self.root}")
+        row = rows.iloc[0]
+        motion = FaceMotion.load(self.root / row["motion_path"])
+        meta = motion.metadata
+        return ClipRecord(clip_id=clip_id, person=row["person"], split=row["split"],
+                          prompt=prompt_from_dict(meta["prompt"]), line=row["line"], motion=motion,
+                          phones=[Phone(s, float(a), float(b)) for s, a, b in meta.get("phones", [])])
+
+    def records(self, split: str | None = None) -> list[ClipRecord]:
+        return [self.record(c) for c in self.clip_ids(split)]
+
+    def windows(self, split: str | None = None, length: int = 100, context: int = 10,
+                stride: int | None = None, min_length: int = 25, shuffle: bool = False,
+                seed: int = 0) -> Iterator[Window]:
+        """Training windows: consecutive `length`-frame windows of each clip (stride defaults to
+        `length`, as generation chains them), each with the `context` frames before it. A clip's
+        last window may be shorter; one under `min_length` frames is skipped (unless it is the
+        whole clip)."""
+        if length < 1 or context < 0 or min_length < 1:
+            raise TalkstyleError("window length and min_length must be >= 1, context >= 0")
+        stride = stride or length
+        ids = self.clip_ids(split)
+        if shuffle:
+            ids = [ids[i] for i in np.random.default_rng(seed).permutation(len(ids))]
+        for cid in ids:
+            rec = self.record(cid)
+            T = rec.motion.num_frames
+            for start in range(0, T, stride):
+                if start > 0 and T - start < min_length:
+                    break
+                ctx = rec.motion.slice(max(0, start - context), start) if start > 0 and context > 0 else None
+                yield Window(cid, rec.person, rec.prompt, start, rec.motion.slice(start, min(T, start + length)), ctx)
+
+    def verify(self) -> list[str]:
+        """Problems found: missing files and checksum mismatches (empty when the dataset is sound)."""
+        problems = []
+        for row in self.manifest.itertuples():
+            path = self.root / row.motion_path
+            if not path.is_file():
+                problems.append(f"{row.clip_id}: missing {row.motion_path}")
+            elif file_sha256(path) != row.sha256:
+                problems.append(f"{row.clip_id}: checksum mismatch for {row.motion_path}")
+        return problems
