@@ -18,12 +18,15 @@ class StyleBasis(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         h = cfg.basis_hidden
+        self.motion_dim = cfg.motion_dim
         self.decoders = nn.ModuleList(
             nn.Sequential(nn.Linear(cfg.style_dim, h), nn.GELU(), nn.Linear(h, h), nn.GELU(),
                           nn.Linear(h, cfg.motion_dim))
             for _ in range(cfg.basis))
 
     def forward(self, style: torch.Tensor) -> torch.Tensor:
+        if not self.decoders:           # K = 0: the no-style-basis ablation
+            return style.new_zeros(style.shape[0], 0, self.motion_dim)
         return torch.stack([dec(style) for dec in self.decoders], dim=1)
 
 

@@ -36,7 +36,9 @@ class ModelConfig:
     style_d_model: int = 128
     codebook_size: int = 256            # VQ motion tokenizer
     code_dim: int = 64
-    basis: int = 4                      # K static poses of the style basis
+    basis: int = 4                      # K static poses of the style basis (0: no style basis, ablation)
+    style_conditioned: bool = True      # False: unconditioned baseline (style is always the learned null)
+    regression: bool = False            # True: deterministic regression baseline (one pass, no diffusion)
     basis_hidden: int = 128
     # diffusion
     train_timesteps: int = 1000
@@ -71,6 +73,8 @@ class TrainConfig:
     w_vq: float = 1.0
     w_contrast: float = 0.1
     contrast_tau: float = 0.1
+    p_cross: float = 0.5                # share of cross-window style conditioning (0: self-window only)
+    freeze_style_encoder: bool = False  # DiffPoseTalk-style baseline: pre-trained encoder kept fixed
     val_every: int = 200
     save_every: int = 200
     threads: int = 2

@@ -102,7 +102,7 @@ class StyleGenerator(nn.Module):
             parts.append(self.text_style(text.float().view(1, -1))[0])
         if reference is not None:
             parts.append(self.encode_reference(reference))
-        return torch.stack(parts).mean(0) if parts else self.null_style
+        return torch.stack(parts).mean(0) if parts and self.cfg.style_conditioned else self.null_style
 
     # ------------------------------------------------------------ training
     def losses(self, batch: Batch, tcfg: TrainConfig) -> dict[str, torch.Tensor]:
@@ -118,25 +118,34 @@ class StyleGenerator(nn.Module):
         audio = torch.cat([torch.cat([start_audio, batch.audio[:, :n]], 1), batch.audio[:, n - p:]])
 
         # Style reference: alternate cross-window (the other window) and self-window conditioning.
-        cross = torch.rand(b, device=dev) < 0.5
+        cross = torch.rand(b, device=dev) < tcfg.p_cross
         b_usable = batch.mask[:, n:].sum(1) >= n // 4
         ref_a = torch.where((cross & b_usable)[:, None, None], batch.motion[:, n:], batch.motion[:, :n])
         mask_a = torch.where((cross & b_usable)[:, None], batch.mask[:, n:], batch.mask[:, :n])
         ref_b = torch.where(cross[:, None, None], batch.motion[:, :n], batch.motion[:, n:])
         mask_b = torch.where(cross[:, None], batch.mask[:, :n], batch.mask[:, n:])
-        style_out = self.motion_style(torch.cat([ref_a, ref_b]), torch.cat([mask_a, mask_b]))
+        refs, ref_masks = torch.cat([ref_a, ref_b]), torch.cat([mask_a, mask_b])
+        if tcfg.freeze_style_encoder:   # DiffPoseTalk-style baseline: pre-trained, fixed, deterministic
+            with torch.no_grad():
+                style_out = self.motion_style.eval()(refs, ref_masks)
+            self.motion_style.train(self.training)
+        else:
+            style_out = self.motion_style(refs, ref_masks)
         text_s = self.text_style(batch.text).repeat(2, 1)
 
         # Condition by reference, text or both; then drop style and audio to learned nulls.
         mode = torch.randint(0, 3, (2 * b, 1), device=dev)
         style = torch.where(mode == 0, style_out.sample, torch.where(mode == 1, text_s, 0.5 * (style_out.sample + text_s)))
-        style = torch.where(torch.rand(2 * b, 1, device=dev) < tcfg.cond_drop, self.null_style, style)
+        drop_style = tcfg.cond_drop if cfg.style_conditioned else 1.0     # unconditioned: always null
+        style = torch.where(torch.rand(2 * b, 1, device=dev) < drop_style, self.null_style, style)
         drop_audio = torch.rand(2 * b, 1, 1, device=dev) < tcfg.cond_drop
         audio = torch.where(drop_audio, self.denoiser.null_audio, audio)
 
-        t = torch.randint(0, cfg.train_timesteps, (2 * b,), device=dev)
-        noise = torch.randn_like(x0)
-        x_t = self.scheduler.add_noise(x0, noise, t)
+        if cfg.regression:              # deterministic baseline: one pass from a fixed input
+            t, x_t = torch.full((2 * b,), cfg.train_timesteps - 1, device=dev), torch.zeros_like(x0)
+        else:
+            t = torch.randint(0, cfg.train_timesteps, (2 * b,), device=dev)
+            x_t = self.scheduler.add_noise(x0, torch.randn_like(x0), t)
         x0_hat, _ = self.denoiser(x_t, t, prev, audio, style, self.basis(style))
 
         m = mask.unsqueeze(-1).float()
@@ -188,7 +197,10 @@ class StyleGenerator(nn.Module):
                 x0, _ = self.denoiser(x.expand(k, -1, -1), t.expand(k), prevs, audios, styles, basis)
                 return guided(x0[:1], x0[1:2], x0[2:3], cfg_audio, cfg_style) if guide else x0
 
-            x = sample(x0_fn, (1, n, cfg.motion_dim), scheduler, steps, gen)[0]
+            if cfg.regression:
+                x = x0_fn(torch.zeros(1, n, cfg.motion_dim), torch.tensor([cfg.train_timesteps - 1]))[0]
+            else:
+                x = sample(x0_fn, (1, n, cfg.motion_dim), scheduler, steps, gen)[0]
             out.append(x)
             prev_motion, prev_audio = x[-p:], win_audio[-p:]
         return self.denormalise(torch.cat(out)[:total]).numpy()
