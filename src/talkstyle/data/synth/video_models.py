@@ -35,15 +35,16 @@ class ModelSpec:
     fps: float
     steps: int
     guidance: float
+    max_sequence_length: int     # prompt tokens (the pipeline's default)
 
 
 MODELS = {
     # LTX-2: frame counts of 8k+1, sizes multiple of 32; any frame rate (25 = the system's motion rate).
     "ltx2": ModelSpec("ltx2", "LTX2Pipeline", True, height=512, width=512, num_frames=121, fps=25.0, steps=40,
-                      guidance=4.0),
+                      guidance=4.0, max_sequence_length=1024),
     # Wan 2.1/2.2: frame counts of 4k+1, sizes multiple of 16, trained at 16 fps (Wan 2.1 T2V-1.3B / 14B).
     "wan": ModelSpec("wan", "WanPipeline", False, height=480, width=480, num_frames=81, fps=16.0, steps=30,
-                     guidance=5.0),
+                     guidance=5.0, max_sequence_length=512),
 }
 
 
@@ -182,6 +183,8 @@ class DiffusersVideoBackend:
             prompt=speech_prompt(job, with_line=self.has_speech_audio), negative_prompt=NEGATIVE_PROMPT,
             height=o.height, width=o.width, num_frames=o.num_frames, num_inference_steps=o.steps,
             guidance_scale=o.guidance, output_type="np",
+            # Never pad the prompt past what the tokenizer was built for (small test tokenizers).
+            max_sequence_length=min(self.spec.max_sequence_length, self.pipe.tokenizer.model_max_length),
             # A CPU generator gives the same noise on any device: a clip id + seed is reproducible.
             generator=torch.Generator("cpu").manual_seed(job.seed))
         if self.name == "ltx2":
