@@ -172,6 +172,7 @@ def build(out: str | Path, hours: float, seed: int = 0, workers: int = 1, backen
     """Build (or resume, or extend) a dataset folder. Safe to interrupt at any moment."""
     if workers < 1:
         raise TalkstyleError(f"--workers must be at least 1, got {workers}")
+    load_backend(backend)  # fail on a bad name before anything is written
     out = Path(out)
     if out.is_dir() and any(out.iterdir()) and not (out / "dataset.json").is_file():
         raise TalkstyleError(f"{out} exists and is not a talkstyle dataset; choose an empty or new folder")
