@@ -15,20 +15,20 @@ from .visemes import arkit_vector
 # Full-intensity templates (level 1, expressivity 1). L/R pairs written once set both sides.
 EMOTION_TEMPLATES: dict[str, dict[str, float]] = {
     "neutral": {},
-    "happy": {"mouthSmile": 0.70, "cheekSquint": 0.45, "eyeSquint": 0.30, "mouthDimple": 0.15,
-              "mouthUpperUp": 0.08},
-    "sad": {"browInnerUp": 0.65, "browDown": 0.20, "mouthFrown": 0.55, "mouthShrugLower": 0.35,
-            "eyeBlink": 0.12, "mouthPress": 0.10},
-    "angry": {"browDown": 0.75, "eyeSquint": 0.40, "eyeWide": 0.15, "mouthPress": 0.35,
-              "mouthRollLower": 0.15, "mouthRollUpper": 0.10, "noseSneer": 0.25, "jawForward": 0.10},
-    "fearful": {"browInnerUp": 0.70, "browOuterUp": 0.45, "browDown": 0.25, "eyeWide": 0.70,
-                "mouthStretch": 0.50, "jawOpen": 0.12},
-    "surprised": {"browInnerUp": 0.70, "browOuterUp": 0.75, "eyeWide": 0.80, "jawOpen": 0.25,
+    "happy": {"mouthSmile": 0.85, "cheekSquint": 0.60, "eyeSquint": 0.35, "mouthDimple": 0.20,
+              "mouthUpperUp": 0.10},
+    "sad": {"browInnerUp": 0.85, "browDown": 0.25, "mouthFrown": 0.70, "mouthShrugLower": 0.40,
+            "eyeBlink": 0.15, "mouthPress": 0.10},
+    "angry": {"browDown": 0.90, "eyeSquint": 0.45, "eyeWide": 0.15, "mouthPress": 0.40,
+              "mouthRollLower": 0.15, "mouthRollUpper": 0.10, "noseSneer": 0.35, "jawForward": 0.10},
+    "fearful": {"browInnerUp": 0.80, "browOuterUp": 0.50, "browDown": 0.25, "eyeWide": 0.80,
+                "mouthStretch": 0.60, "jawOpen": 0.12},
+    "surprised": {"browInnerUp": 0.80, "browOuterUp": 0.85, "eyeWide": 0.90, "jawOpen": 0.25,
                   "mouthFunnel": 0.10},
-    "disgusted": {"noseSneer": 0.65, "mouthUpperUp": 0.50, "mouthFrown": 0.35, "mouthLowerDown": 0.20,
-                  "browDown": 0.35, "cheekSquint": 0.30, "eyeSquint": 0.30},
+    "disgusted": {"noseSneer": 0.80, "mouthUpperUp": 0.60, "mouthFrown": 0.40, "mouthLowerDown": 0.20,
+                  "browDown": 0.40, "cheekSquint": 0.35, "eyeSquint": 0.35},
     # One-sided: written for the right side; mirrored per person (see `emotion_weights`).
-    "contempt": {"mouthSmileRight": 0.45, "mouthDimpleRight": 0.40, "eyeSquintRight": 0.10,
+    "contempt": {"mouthSmileRight": 0.60, "mouthDimpleRight": 0.50, "eyeSquintRight": 0.10,
                  "browDownLeft": 0.10, "mouthRight": 0.10},
 }
 _MIRROR = np.array([INDEX[n.replace("Left", "#").replace("Right", "Left").replace("#", "Right")]
