@@ -8,13 +8,14 @@ a time: an interrupted run leaves only finished clips, and the caller skips thos
 from __future__ import annotations
 
 import dataclasses
+import random
 import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from ..atomic import write_bytes
 from ..errors import TalkstyleError
-from .records import SynthClip
+from .records import Prompt, SynthClip
 from .synth.base import SynthJob
 from .synth.video_models import DiffusersVideoBackend, VideoModelOptions
 
@@ -31,6 +32,42 @@ class SynthDone:
     has_speech_audio: bool
     clip: SynthClip | None = None
     capture_error: str | None = None
+
+
+def plan_jobs(backend: str, n: int, seed: int, prompts: Sequence[Prompt] | None = None) -> list[SynthJob]:
+    """n jobs: balanced stage I prompts (or the given ones) with the project's lines.
+
+    A pure function of its arguments, and the plan for n is a prefix of the plan for more, so a
+    rerun or a longer run finds the clips already made under the same ids. Each generated video
+    shows a new face, so each clip is its own person.
+    """
+    from .prompts import sample_prompts
+    from .vocab import load_lines
+
+    if n < 1:
+        raise TalkstyleError(f"--n must be at least 1, got {n}")
+    if prompts is not None and len(prompts) < n:
+        raise TalkstyleError(f"--n {n} asks for more clips than the {len(prompts)} prompts given")
+    prompts = list(prompts[:n]) if prompts is not None else sample_prompts(n, seed)
+    lines = load_lines()
+    rng = random.Random(f"video-lines-{seed}")
+    jobs = []
+    for i, prompt in enumerate(prompts):
+        clip_id = f"{backend}-s{seed}-{i:06d}"
+        jobs.append(SynthJob(clip_id, prompt, lines[rng.randrange(len(lines))], clip_id, seed * 1_000_003 + i))
+    return jobs
+
+
+def capture_generated(video: Path, job: SynthJob, has_speech_audio: bool) -> SynthClip:
+    """Stage IV then III on one generated video: its motion (with the video's speech, if any)
+    when it passes the filter; else a TalkstyleError saying why it was rejected."""
+    try:
+        from .capture import capture_video
+    except ImportError:
+        raise TalkstyleError("video capture (stage IV) is not available; rerun with --no-capture") from None
+    motion = capture_video(video)
+    return SynthClip(motion, job.prompt, job.line if has_speech_audio else "", job.person,
+                     has_speech_audio=has_speech_audio)
 
 
 def _progress(total: int):
@@ -62,6 +99,17 @@ def run_local(jobs: Sequence[SynthJob], options: VideoModelOptions, video_dir: P
             on_done(SynthDone(job, video, backend.has_speech_audio, clip, error))
             bar.update()
     return len(jobs)
+
+
+def capture_pending(pending: Sequence[SynthDone], capture_fn: CaptureFn,
+                    on_done: Callable[[SynthDone], None]) -> int:
+    """Capture videos made earlier without capture (`pending` carry job, video, audio flag)."""
+    with _progress(len(pending)) as bar:
+        for item in pending:
+            clip, error = _capture(capture_fn, item.video, item.job, item.has_speech_audio)
+            on_done(dataclasses.replace(item, clip=clip, capture_error=error))
+            bar.update()
+    return len(pending)
 
 
 # ---------------------------------------------------------------------------------------- Ray
