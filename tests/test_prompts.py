@@ -25,6 +25,7 @@ def test_vocabulary_sizes():
     assert len(vocab.TEMPLATES) >= 30
     lines = vocab.load_lines()
     assert len(lines) >= 300 and len(set(lines)) == len(lines)
+    assert all(12 <= len(ln.split()) <= 35 for ln in lines)  # ~3-12 s at the actor's ~3.3 words/s
     # Bilabials and open vowels are what lip-sync is judged on: most lines must have them.
     assert sum(any(c in ln.lower() for c in "pbm") for ln in lines) > 0.8 * len(lines)
 

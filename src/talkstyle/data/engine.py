@@ -32,7 +32,7 @@ from .vocab import load_lines
 
 BACKENDS = {"procedural": "talkstyle.data.synth.procedural:ProceduralBackend"}
 AGE_GROUPS = ("child", "young", "adult", "senior")
-WORDS_PER_SECOND = 2.6          # to plan hours before anything is spoken; clips report real durations
+WORDS_PER_SECOND = 3.2          # the procedural actor, measured; plans hours before anything is spoken
 COMPACT_EVERY = 100             # clips between manifest compactions
 
 
