@@ -134,3 +134,18 @@ def test_backend_implements_the_protocol(tmp_path):
 def test_empty_line_is_a_clear_error():
     with pytest.raises(TalkstyleError):
         take(line="  ")
+
+
+def test_pitch_tracker_and_energy():
+    from talkstyle.data.synth.acoustics import frame_energy, frame_pitch
+
+    sr, n = 16000, 50
+    t = np.arange(2 * sr) / sr
+    tone = (0.3 * np.sin(2 * np.pi * 180 * t)).astype(np.float32)
+    f0, voiced = frame_pitch(tone, sr, n, 25)
+    assert voiced[2:-2].all() and np.allclose(f0[2:-2], 180, rtol=0.03)
+    noise = np.random.default_rng(0).standard_normal(2 * sr).astype(np.float32) * 0.1
+    assert frame_pitch(noise, sr, n, 25)[1].mean() < 0.2
+    half = np.concatenate([tone[:sr], np.zeros(sr, np.float32)])
+    e = frame_energy(half, sr, n, 25)
+    assert e[5:20].min() > 0.9 and e[30:].max() < 0.01

@@ -93,12 +93,15 @@ def blink_weights(num_frames: int, fps: float, rate_per_min: float, pauses: list
     return w
 
 
-def brow_weights(stressed: list[float], family: str, level: float, person: PersonStyle,
+def brow_weights(stressed: list[float], pitch: np.ndarray, family: str, level: float, person: PersonStyle,
                  num_frames: int, fps: float, rng: np.random.Generator) -> np.ndarray:
-    """(T, 52) emphasis: brows rise on some stressed syllables (angry faces knit them instead)."""
-    chance = 0.2 + 0.4 * level * person.expressivity
-    times = np.array([s for s in stressed if rng.random() < chance])
-    n = len(times)
+    """(T, 52) emphasis: brows rise on stressed syllables, more often and higher when the voice is
+    high there (`pitch`: (T,) log-F0 z-score); angry faces knit them down instead."""
+    frames = np.clip(np.round(np.array(stressed) * fps).astype(int), 0, num_frames - 1)
+    high = np.clip(pitch[frames], 0, 2) if len(stressed) else np.zeros(0)
+    chance = (0.15 + 0.3 * level * person.expressivity) * (0.5 + 0.5 * high)
+    keep = rng.random(len(stressed)) < chance
+    times, n = np.array(stressed)[keep], int(keep.sum())
     curve = _pulses(num_frames, fps, times, rng.uniform(0.08, 0.15, n), rng.uniform(0.2, 0.4, n))
     amp = (0.12 + 0.25 * level) * person.expressivity
     names = ("browDown",) if family == "angry" else ("browInnerUp", "browOuterUp")

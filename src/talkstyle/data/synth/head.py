@@ -40,13 +40,18 @@ def oscillation_bursts(num_frames: int, fps: float, rng: np.random.Generator, am
     return out
 
 
-def head_rotation(num_frames: int, fps: float, energy: np.ndarray, stressed: list[float], family: str,
-                  level: float, head_motion: str, person: PersonStyle, rng: np.random.Generator) -> np.ndarray:
-    """(T, 3) pitch, yaw, roll in radians."""
+def head_rotation(num_frames: int, fps: float, energy: np.ndarray, pitch: np.ndarray, stressed: list[float],
+                  family: str, level: float, head_motion: str, person: PersonStyle,
+                  rng: np.random.Generator) -> np.ndarray:
+    """(T, 3) pitch, yaw, roll in radians. `energy`: (T,) loudness 0..1; `pitch`: (T,) voice F0
+    z-score (0 when unvoiced)."""
     amp = person.head_amplitude * (0.7 + 0.6 * level)
     deg = smooth_noise(num_frames, fps, rng, 0.4, channels=3) * IDLE_DEG * amp
-    # Speech drives the head: it lifts a little with loud stretches and dips on stressed syllables.
-    deg[:, 0] -= 3.0 * amp * (energy - energy.mean())
+    # Speech drives the head: it lifts a little with loud and high-pitched stretches (smoothed over
+    # ~0.3 s, heads are heavy) and dips on some stressed syllables.
+    drive = 3.0 * (energy - energy.mean()) + 1.0 * pitch
+    kernel = np.hanning(9) / np.hanning(9).sum()
+    deg[:, 0] -= amp * np.convolve(drive, kernel, mode="same")
     t = np.arange(num_frames) / fps
     for s in stressed:
         if rng.random() < 0.35:

@@ -16,6 +16,7 @@ from ...audio.tts import Prosody, Speech, hold_vowels, melody, shape_prosody, sp
 from ...errors import TalkstyleError
 from ...face.motion import DEFAULT_FPS, FaceMotion
 from ..records import Prompt, SynthClip
+from .acoustics import frame_energy, pitch_contour
 from .base import SynthJob, SynthResult
 from .expression import blink_weights, brow_weights, emotion_weights, gaze_weights
 from .head import head_rotation
@@ -26,15 +27,6 @@ from .visemes import mouth_track, seal_lips
 DELIVERY_GAIN = {"speaks": 1.0, "whispers": 0.7, "shouts": 1.35, "sings": 1.2}
 AROUSED = ("angry", "happy", "surprised", "fearful")
 BLINK_FACTOR = {"neutral": 0.8, "sad": 0.9, "fearful": 1.4, "angry": 1.2, "surprised": 0.7}
-
-
-def frame_energy(audio: np.ndarray, sample_rate: int, num_frames: int, fps: float) -> np.ndarray:
-    """(T,) RMS loudness per frame, scaled so the loud end of the clip is 1."""
-    hop = int(round(sample_rate / fps))
-    x = np.zeros(num_frames * hop, np.float32)
-    x[:min(len(audio), len(x))] = audio[:len(x)]
-    rms = np.sqrt((x.reshape(num_frames, hop) ** 2).mean(1))
-    return np.clip(rms / (np.percentile(rms, 95) + 1e-6), 0, 1.5)
 
 
 def speak_as(line: str, prompt: Prompt, person: PersonStyle, rng: np.random.Generator) -> tuple[Speech, Prosody, str]:
@@ -61,6 +53,7 @@ def perform(prompt: Prompt, line: str, person: PersonStyle, seed: int, fps: floa
     speech, prosody, voice = speak_as(line, prompt, person, r_voice)
     n = max(1, int(np.ceil(speech.duration * fps)))
     energy = frame_energy(speech.audio, speech.sample_rate, n, fps)
+    pitch = pitch_contour(speech.audio, speech.sample_rate, n, fps)
     arousal = 1 + 0.25 * level if a.family in AROUSED else 1.0
     gain = person.articulation * DELIVERY_GAIN.get(a.delivery, 1.0) * arousal * (0.75 + 0.35 * np.minimum(energy, 1))
     mouth = mouth_track(speech.phones, n, fps, gain)
@@ -71,10 +64,10 @@ def perform(prompt: Prompt, line: str, person: PersonStyle, seed: int, fps: floa
     weights = (mouth.weights
                + emotion_weights(a.family, level, person, n, fps, r_emotion)
                + blink_weights(n, fps, blink_rate, pauses, r_blink)
-               + brow_weights(stressed, a.family, level, person, n, fps, r_brow)
+               + brow_weights(stressed, pitch, a.family, level, person, n, fps, r_brow)
                + gaze_weights(n, fps, person, a.family, r_gaze))
     weights = seal_lips(np.clip(weights, 0, 1), mouth.closure)
-    head = head_rotation(n, fps, energy, stressed, a.family, level, a.head_motion, person, r_head)
+    head = head_rotation(n, fps, energy, pitch, stressed, a.family, level, a.head_motion, person, r_head)
 
     motion = FaceMotion(weights, head, fps, audio=speech.audio, sample_rate=speech.sample_rate, metadata={
         "backend": "procedural", "seed": int(seed), "prompt": prompt.text, "line": line,
