@@ -43,7 +43,7 @@ def test_lips_close_on_bilabials_and_open_on_open_vowels(clips):
         gap = lip_gap(w)
         frame = lambda p: min(n - 1, max(0, round(((p.start + p.end) / 2 - LEAD_S) * 25)))  # noqa: E731
         closures = [gap[frame(p)] for p in clip.phones if p.symbol in ("p", "b", "m")]
-        opens = [w[frame(p), INDEX["jawOpen"]] for p in clip.phones if p.symbol.lstrip("ˈˌ")[:1] in "aɑæ"]
+        opens = [w[frame(p), INDEX["jawOpen"]] for p in clip.phones if p.symbol.lstrip("ˈˌ")[:1] in tuple("aɑæ")]
         assert len(closures) >= 8 and max(closures) < 0.06, clip.prompt.attributes.family
         assert len(opens) >= 3 and np.mean(opens) > 0.3 and np.mean(opens) > 5 * np.mean(closures)
 

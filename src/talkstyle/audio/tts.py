@@ -195,6 +195,21 @@ def speak(text: str, voice: str = "en-us+m3", prosody: Prosody = Prosody(),
     return Speech(audio, _to_phones(events, raw.size))
 
 
+def pad_silence(speech: Speech, before: float, after: float) -> Speech:
+    """Silence around the speech (a pause phone each side), so that a face can move before the
+    first sound and settle after the last."""
+    sr = speech.sample_rate
+    nb, na = int(round(before * sr)), int(round(after * sr))
+    audio = np.concatenate([np.zeros(nb, np.float32), speech.audio, np.zeros(na, np.float32)])
+    shift = nb / sr
+    phones = [Phone(p.symbol, p.start + shift, p.end + shift) for p in speech.phones]
+    if nb:
+        phones.insert(0, Phone("", 0.0, shift))
+    if na:
+        phones.append(Phone("", phones[-1].end, len(audio) / sr))
+    return Speech(audio, phones, sr)
+
+
 # ---------------------------------------------------------------- prosody from style words
 # Per emotion family at full intensity: rate factor, pitch offset, range offset, volume factor
 # (the usual acoustic correlates: sad slow/low/flat/quiet, angry loud/fast, surprise high/wide...).

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...audio.tts import Prosody, Speech, hold_vowels, melody, shape_prosody, speak, voice_name
+from ...audio.tts import Prosody, Speech, hold_vowels, melody, pad_silence, shape_prosody, speak, voice_name
 from ...errors import TalkstyleError
 from ...face.motion import DEFAULT_FPS, FaceMotion
 from ..records import Prompt, SynthClip
@@ -26,6 +26,7 @@ from .visemes import mouth_track, seal_lips
 # How wide the mouth moves per delivery; high-arousal emotions open it further with intensity.
 DELIVERY_GAIN = {"speaks": 1.0, "whispers": 0.7, "shouts": 1.35, "sings": 1.2}
 AROUSED = ("angry", "happy", "surprised", "fearful")
+PAD_S = (0.15, 0.35)         # silence before and after the line, seconds
 BLINK_FACTOR = {"neutral": 0.8, "sad": 0.9, "fearful": 1.4, "angry": 1.2, "surprised": 0.7}
 
 
@@ -37,8 +38,10 @@ def speak_as(line: str, prompt: Prompt, person: PersonStyle, rng: np.random.Gene
     voice = voice_name(person.voice, person.gender, a.delivery)
     if a.delivery == "sings":
         speech = speak(line, voice, prosody, melody=melody(len(line.split()), rng))
-        return hold_vowels(speech, float(rng.uniform(1.6, 2.2))), prosody, voice
-    return speak(line, voice, prosody), prosody, voice
+        speech = hold_vowels(speech, float(rng.uniform(1.6, 2.2)))
+    else:
+        speech = speak(line, voice, prosody)
+    return pad_silence(speech, *rng.uniform(*PAD_S, size=2)), prosody, voice
 
 
 def perform(prompt: Prompt, line: str, person: PersonStyle, seed: int, fps: float = DEFAULT_FPS) -> SynthClip:
