@@ -39,12 +39,18 @@ def _bar_chart(counts, title: str, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.28 * len(counts) + 1.5), 3.2))
-    ax.bar(range(len(counts)), counts.values, color="#4477aa")
-    ax.set_xticks(range(len(counts)), counts.index, rotation=70 if len(counts) > 6 else 0, fontsize=7, ha="right"
-                  if len(counts) > 6 else "center")
+    if len(counts) > 12:  # many values: horizontal bars, most frequent on top, stay readable
+        fig, ax = plt.subplots(figsize=(6.0, 0.17 * len(counts) + 1.0))
+        ax.barh(range(len(counts)), counts.values[::-1], color="#4477aa")
+        ax.set_yticks(range(len(counts)), counts.index[::-1], fontsize=7)
+        ax.set_xlabel("clips", fontsize=8)
+        ax.margins(y=0.005)
+    else:
+        fig, ax = plt.subplots(figsize=(max(4.0, 0.6 * len(counts) + 1.5), 3.2))
+        ax.bar(range(len(counts)), counts.values, color="#4477aa")
+        ax.set_xticks(range(len(counts)), counts.index, fontsize=8)
+        ax.set_ylabel("clips", fontsize=8)
     ax.set_title(title, fontsize=9)
-    ax.set_ylabel("clips", fontsize=8)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110)
@@ -66,13 +72,15 @@ def write_report(source: str | Path, out: str | Path) -> Path:
         for split, g in df.groupby("split"):
             lines.append(f"| {split} | {len(g)} | {hours[split]:.2f} | {g['person'].nunique()} |")
         lines.append(f"\naugmented clips: {int((df['augmented'] != '').sum())}")
-    # Balance over the sampler's strata (emotion family x intensity band x subject group x head motion).
-    group = df["gender"] + "-" + df["age_group"].map(lambda a: "young" if a in ("child", "young") else "adult")
-    per_stratum = df.assign(group=group).groupby(["family", "band", "group", "head_motion"]).size()
+    # Balance over the sampler's strata (emotion family x intensity band x subject group x head motion),
+    # counted on sampled clips: augmented copies add nods and shakes on purpose.
+    sampled = df[df["augmented"] == ""] if "augmented" in df else df
+    group = sampled["gender"] + "-" + sampled["age_group"].map(lambda a: "young" if a in ("child", "young") else "adult")
+    per_stratum = sampled.assign(group=group).groupby(["family", "band", "group", "head_motion"]).size()
     per_stratum = per_stratum.reindex(list(STRATA), fill_value=0)
     lines += ["", "## Balance over strata (family x intensity band x subject group x head motion)", "",
-              f"{len(per_stratum)} strata; clips per stratum: min {per_stratum.min()}, max {per_stratum.max()}, "
-              f"mean {per_stratum.mean():.2f}"]
+              f"{len(per_stratum)} strata; sampled clips per stratum (augmented copies not counted): "
+              f"min {per_stratum.min()}, max {per_stratum.max()}, mean {per_stratum.mean():.2f}"]
     for column in REPORTED:
         counts = df[column].value_counts().sort_values(ascending=False, kind="stable")
         png = out / f"{column}.png"
