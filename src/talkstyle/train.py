@@ -94,8 +94,11 @@ def load_state(out: Path, model: StyleGenerator, ema: StyleGenerator, opt: torch
 
 # ------------------------------------------------------------------ the loop
 def fit(train_pack: Pack, val_pack: Pack, out: Path, mc: ModelConfig, tc: TrainConfig, seed: int = 0,
-        resume: bool = True, extra: dict | None = None) -> Path:
-    """Train on packed data; writes checkpoints and log.jsonl under `out`. Returns `out`."""
+        resume: bool = True, extra: dict | None = None, until: int | None = None) -> Path:
+    """Train on packed data; writes checkpoints and log.jsonl under `out`. Returns `out`.
+
+    `until` stops (with a checkpoint) after that step: a time-boxed part of a longer run.
+    """
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(tc.threads)
     torch.manual_seed(seed)
@@ -110,7 +113,8 @@ def fit(train_pack: Pack, val_pack: Pack, out: Path, mc: ModelConfig, tc: TrainC
     extra = {"seed": seed, **(extra or {})}
     log = open(out / "log.jsonl", "a")
     model.train()
-    bar = tqdm(range(step, tc.steps), initial=step, total=tc.steps, desc="training", unit="step")
+    last = min(tc.steps, until or tc.steps)
+    bar = tqdm(range(step, last), initial=step, total=tc.steps, desc="training", unit="step")
     t0 = time.time()
     for step in bar:
         for group in opt.param_groups:
@@ -132,7 +136,7 @@ def fit(train_pack: Pack, val_pack: Pack, out: Path, mc: ModelConfig, tc: TrainC
             bar.write(f"step {done}: val simple {row['val']['simple']:.4f} total {row['val']['total']:.4f}")
         log.write(json.dumps(row) + "\n")
         log.flush()
-        if done % tc.save_every == 0 or done == tc.steps:
+        if done % tc.save_every == 0 or done == last:
             save_state(out, model, ema, opt, done, rng, mc, tc, extra)
     log.close()
     return out

@@ -37,8 +37,6 @@ class Denoiser(nn.Module):
                                            batch_first=True, norm_first=True)
         self.decoder = nn.TransformerDecoder(layer, cfg.layers, norm=nn.LayerNorm(d))
         self.out = nn.Linear(d, cfg.motion_dim + cfg.basis)
-        nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)
         self.register_buffer("memory_mask", self._band_mask(cfg), persistent=False)
 
     @staticmethod

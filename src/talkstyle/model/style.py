@@ -46,23 +46,31 @@ class MotionTokenizer(nn.Module):
         super().__init__()
         h, c = cfg.style_d_model, cfg.code_dim
         self.beta = beta
-        self.encoder = nn.Sequential(nn.Conv1d(cfg.motion_dim, h, 4, 2, 1), nn.GELU(),
-                                     nn.Conv1d(h, h, 4, 2, 1), nn.GELU(), nn.Conv1d(h, c, 3, 1, 1))
+        self.encoder = nn.ModuleList([nn.Conv1d(cfg.motion_dim, h, 4, 2, 1), nn.Conv1d(h, h, 4, 2, 1),
+                                      nn.Conv1d(h, c, 3, 1, 1)])
         self.decoder = nn.Sequential(nn.Conv1d(c, h, 3, 1, 1), nn.GELU(),
                                      nn.ConvTranspose1d(h, h, 4, 2, 1), nn.GELU(),
                                      nn.ConvTranspose1d(h, cfg.motion_dim, 4, 2, 1))
         self.codebook = nn.Embedding(cfg.codebook_size, c)
         nn.init.uniform_(self.codebook.weight, -1.0 / cfg.codebook_size, 1.0 / cfg.codebook_size)
 
-    def encode(self, motion: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, T, D) with T a multiple of 4 -> continuous latents (B, T/4, c) and code indices."""
-        z = self.encoder(motion.transpose(1, 2)).transpose(1, 2)
+    def encode(self, motion: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, T, D) with T a multiple of 4 -> continuous latents (B, T/4, c) and code indices.
+
+        Padding is zeroed before every conv, so codes of real frames never depend on it.
+        """
+        h = motion.transpose(1, 2)
+        for conv, step in zip(self.encoder, (1, 2, 4)):        # frames per input step of each conv
+            h = conv(h * mask[:, None, ::step].to(h.dtype))
+            if step < 4:
+                h = F.gelu(h)
+        z = h.transpose(1, 2)
         dist = (z.pow(2).sum(-1, keepdim=True) - 2 * z @ self.codebook.weight.T
                 + self.codebook.weight.pow(2).sum(-1))
         return z, dist.argmin(-1)
 
     def forward(self, motion: torch.Tensor, mask: torch.Tensor) -> VQOutput:
-        z, codes = self.encode(motion)
+        z, codes = self.encode(motion, mask)
         q = self.codebook(codes)
         code_mask = mask[:, ::DOWNSAMPLE].unsqueeze(-1).float()
         n_codes = code_mask.sum().clamp(min=1) * z.shape[-1]
