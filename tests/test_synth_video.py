@@ -6,6 +6,7 @@ loaded back from the folder exactly like downloaded weights.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -114,3 +115,78 @@ def test_cpu_offload_without_gpu_is_a_clear_error(wan_dir):
         pytest.skip("a GPU is present")
     with pytest.raises(TalkstyleError, match="--cpu-offload needs a CUDA GPU"):
         DiffusersVideoBackend(VideoModelOptions("wan", wan_dir, cpu_offload=True, **TINY))
+
+
+# ------------------------------------------------------------------------------ the command
+def synth_cli(*args: str):
+    """`talkstyle data synth ...` in this process (imports are paid once for the whole file)."""
+    from typer.testing import CliRunner
+
+    from talkstyle.cli import app
+
+    result = CliRunner().invoke(app, ["data", "synth", *TINY_ARGS, *args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert result.exit_code == 0, result.output
+    return re.search(r"\d+ videos made.*", result.output).group(0)  # the summary (progress bars precede it)
+
+
+def video_rows(out: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((out / "videos").glob("*.json"))]
+
+
+def test_command_ltx2_rows_with_video_and_audio_and_resume(ltx2_dir, tmp_path):
+    out = tmp_path / "ds"
+    summary = synth_cli("--backend", "ltx2", "--model-dir", str(ltx2_dir), "--n", "2", "--out", str(out),
+                        "--no-capture")
+    assert summary.startswith("2 videos made")
+    rows = video_rows(out)
+    assert [r["clip_id"] for r in rows] == ["ltx2-s0-000000", "ltx2-s0-000001"]
+    for r in rows:
+        assert r["status"] == "pending_capture" and r["has_speech_audio"] and r["line"]
+        assert r["prompt"]["text"] and r["prompt"]["family"]
+        found = streams(out / r["video_path"])
+        assert found["video"] == 9 and found["audio"] > 0
+
+    # Interrupted after the second video was written but before its row: rerun with more clips.
+    (out / "videos" / "ltx2-s0-000001.json").unlink()
+    (out / "videos" / ".ltx2-s0-000002.mp4.tmp.mp4").write_bytes(b"partial")
+    summary = synth_cli("--backend", "ltx2", "--model-dir", str(ltx2_dir), "--n", "3", "--out", str(out),
+                        "--no-capture")
+    assert summary.startswith("2 videos made") and "1 already done" in summary
+    assert len(video_rows(out)) == 3 and not list((out / "videos").glob(".*"))
+    # Nothing left to do: nothing is loaded or made again.
+    summary = synth_cli("--backend", "ltx2", "--model-dir", str(ltx2_dir), "--n", "3", "--out", str(out),
+                        "--no-capture")
+    assert summary.startswith("0 videos made") and "3 already done" in summary
+
+
+def test_command_wan_rows_have_no_speech(wan_dir, tmp_path):
+    out = tmp_path / "ds"
+    synth_cli("--backend", "wan", "--model-dir", str(wan_dir), "--n", "1", "--out", str(out), "--no-capture")
+    (row,) = video_rows(out)
+    assert row["clip_id"] == "wan-s0-000000" and not row["has_speech_audio"] and row["line"] == ""
+    assert streams(out / row["video_path"]) == {"video": 9}
+
+
+def test_command_on_ray_matches_the_local_run(ltx2_dir, tmp_path):
+    local, on_ray = tmp_path / "local", tmp_path / "ray"
+    synth_cli("--backend", "ltx2", "--model-dir", str(ltx2_dir), "--n", "2", "--out", str(local), "--no-capture")
+    summary = synth_cli("--backend", "ltx2", "--model-dir", str(ltx2_dir), "--n", "2", "--out", str(on_ray),
+                        "--no-capture", "--ray", "--workers", "1")
+    assert summary.startswith("2 videos made")
+    # Same ids, prompts and seeds: the actor's videos are byte for byte the local loop's.
+    assert [(r["clip_id"], r["prompt"], r["sha256"]) for r in video_rows(on_ray)] == \
+        [(r["clip_id"], r["prompt"], r["sha256"]) for r in video_rows(local)]
+
+
+def test_bad_model_folder_exits_2_with_one_line(tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    proc = subprocess.run([str(Path(sys.executable).parent / "talkstyle"), "data", "synth", "--backend", "ltx2",
+                           "--model-dir", str(folder), "--out", str(tmp_path / "ds"), "--n", "1"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"error: {folder} is not a diffusers model folder (no model_index.json); " \
+                                  "download the LTX2Pipeline weights in diffusers format"
+    assert not (tmp_path / "ds").exists()

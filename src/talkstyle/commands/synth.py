@@ -54,6 +54,7 @@ def synth(
     dataset = Dataset(out, create=True)
     dataset.clean_partial()
     log = VideoLog(out)
+    log.clean_partial()
     capture_fn = capture_generated if capture else None
     todo, pending = [], []
     for job in jobs:

@@ -50,6 +50,13 @@ class VideoLog:
         self.dir = self.root / "videos"
         self.dir.mkdir(parents=True, exist_ok=True)
 
+    def clean_partial(self) -> int:
+        """Remove temporary files a killed writer left behind (atomic writes name them .<name>.*)."""
+        leftovers = list(self.dir.glob(".*"))
+        for p in leftovers:
+            p.unlink()
+        return len(leftovers)
+
     def video_path(self, clip_id: str) -> Path:
         return self.dir / f"{clip_id}.mp4"
 
