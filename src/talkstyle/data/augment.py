@@ -17,7 +17,7 @@ from .records import Prompt, SynthClip
 AXIS = {"nod": 0, "shake": 1}            # head columns: pitch, yaw, roll
 AMPLITUDE_DEG = (5.0, 15.0)
 FREQUENCY_HZ = (1.0, 3.0)
-BURST_S = (1.0, 2.0)                     # one gesture lasts this long
+BURST_S = (1.5, 3.0)                     # one gesture (two or more nods) lasts this long
 SECONDS_PER_BURST = 4.0                  # a 12 s clip gets three gestures
 
 

@@ -13,6 +13,7 @@ import importlib
 import itertools
 import os
 import random
+import signal
 import tempfile
 import threading
 import time
@@ -124,6 +125,8 @@ def _setup(root: str, backend: str) -> None:
 
 
 def _init_worker(root: str, backend: str) -> None:
+    # Ctrl-C reaches the whole process group: the parent handles it, letting running clips finish.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _setup(root, backend)
     parent = os.getppid()
 
