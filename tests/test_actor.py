@@ -149,3 +149,16 @@ def test_pitch_tracker_and_energy():
     half = np.concatenate([tone[:sr], np.zeros(sr, np.float32)])
     e = frame_energy(half, sr, n, 25)
     assert e[5:20].min() > 0.9 and e[30:].max() < 0.01
+
+
+def test_piper_persons_speak_with_piper_and_keep_their_lip_sync():
+    assert PersonStyle.from_id("pp", "male", "adult", piper_share=1.0).engine == "piper"
+    assert PersonStyle.from_id("pp", "female", "adult", piper_share=1.0).engine == "espeak"
+    assert PersonStyle.from_id("pp", "male", "child", piper_share=1.0).engine == "espeak"
+    assert PersonStyle.from_id("pp", "male", "adult").engine == "espeak"
+    clip = take(person=PersonStyle.from_id("pp", "male", "adult", piper_share=1.0))
+    assert clip.motion.metadata["voice"] == "piper:joe-us"
+    gap, n = lip_gap(clip.motion.weights), clip.motion.num_frames
+    closures = [gap[min(n - 1, round(((p.start + p.end) / 2 - LEAD_S) * 25))] for p in clip.phones
+                if p.symbol in ("p", "b", "m")]
+    assert len(closures) >= 8 and max(closures) < 0.06

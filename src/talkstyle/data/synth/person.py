@@ -35,9 +35,13 @@ class PersonStyle:
     blink_rate: float         # blinks per minute
     head_amplitude: float     # scale of head motion
     gaze_spread: float        # how far the eyes wander (0 = always at the camera)
+    engine: str = "espeak"    # espeak | piper (piper's one natural voice: adult men, plain speech)
 
     @classmethod
-    def from_id(cls, person_id: str, gender: str = "unknown", age_group: str = "adult") -> "PersonStyle":
+    def from_id(cls, person_id: str, gender: str = "unknown", age_group: str = "adult",
+                piper_share: float = 0.0) -> "PersonStyle":
+        """The person of `person_id`. `piper_share`: the fraction of grown men who speak with
+        piper's natural voice instead of espeak-ng (piper is ~30x slower, so off by default)."""
         seed = int.from_bytes(hashlib.sha256(person_id.encode("utf-8")).digest()[:8], "little")
         rng = np.random.default_rng(seed)
         if gender not in ("female", "male"):
@@ -59,6 +63,7 @@ class PersonStyle:
             blink_rate=float(rng.uniform(8, 22)),
             head_amplitude=float(rng.uniform(0.5, 1.6)),
             gaze_spread=float(rng.uniform(0.2, 1.0)),
+            engine="piper" if rng.random() < piper_share and gender == "male" and age_group != "child" else "espeak",
         )
 
     def to_dict(self) -> dict:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...audio.tts import Prosody, Speech, hold_vowels, melody, pad_silence, shape_prosody, speak, voice_name
+from ...audio.tts import (Prosody, Speech, hold_vowels, melody, pad_silence, shape_prosody, speak, speak_piper,
+                          voice_name)
 from ...errors import TalkstyleError
 from ...face.motion import DEFAULT_FPS, FaceMotion
 from ..records import Prompt, SynthClip
@@ -39,6 +40,9 @@ def speak_as(line: str, prompt: Prompt, person: PersonStyle, rng: np.random.Gene
     if a.delivery == "sings":
         speech = speak(line, voice, prosody, melody=melody(len(line.split()), rng))
         speech = hold_vowels(speech, float(rng.uniform(1.6, 2.2)))
+    elif person.engine == "piper" and a.delivery == "speaks":   # piper has no whisper/shout/pitch control
+        voice = "piper:joe-us"
+        speech = speak_piper(line, rate_factor=prosody.rate / person.rate, volume=prosody.volume / 100)
     else:
         speech = speak(line, voice, prosody)
     return pad_silence(speech, *rng.uniform(*PAD_S, size=2)), prosody, voice
@@ -81,13 +85,23 @@ def perform(prompt: Prompt, line: str, person: PersonStyle, seed: int, fps: floa
 
 
 class ProceduralBackend:
-    """SynthBackend: the person's style comes from the job's person id and the prompt's subject."""
+    """SynthBackend: the person's style comes from the job's person id and the prompt's subject.
+    `piper_share` of the grown men speak with piper's natural voice (slow: off by default)."""
     name = "procedural"
 
-    def __init__(self, fps: float = DEFAULT_FPS) -> None:
+    def __init__(self, fps: float = DEFAULT_FPS, piper_share: float = 0.0) -> None:
         self.fps = fps
+        self.piper_share = piper_share
 
     def synthesize(self, job: SynthJob, workdir: Path) -> SynthResult:
         a = job.prompt.attributes
-        person = PersonStyle.from_id(job.person, a.gender, a.age_group)
+        person = PersonStyle.from_id(job.person, a.gender, a.age_group, self.piper_share)
         return SynthResult(clip=perform(job.prompt, job.line, person, job.seed, self.fps))
+
+
+class ProceduralPiperBackend(ProceduralBackend):
+    """The procedural actor with half of the grown men on piper's natural voice
+    (`talkstyle data build --backend talkstyle.data.synth.procedural:ProceduralPiperBackend`)."""
+
+    def __init__(self, fps: float = DEFAULT_FPS) -> None:
+        super().__init__(fps, piper_share=0.5)
