@@ -190,3 +190,14 @@ def test_bad_model_folder_exits_2_with_one_line(tmp_path):
     assert proc.stderr.strip() == f"error: {folder} is not a diffusers model folder (no model_index.json); " \
                                   "download the LTX2Pipeline weights in diffusers format"
     assert not (tmp_path / "ds").exists()
+
+
+@pytest.mark.parametrize("backend, change, message", [
+    ("ltx2", {"height": 48}, "multiples of 32"),
+    ("ltx2", {"num_frames": 10}, "8k[+]1"),
+    ("wan", {"width": 40}, "multiples of 16"),
+    ("wan", {"dtype": "float64"}, "--dtype must be one of"),
+])
+def test_sampling_settings_are_checked_before_loading(backend, change, message, tmp_path):
+    with pytest.raises(TalkstyleError, match=message):
+        VideoModelOptions(backend, tmp_path, **{**TINY, **change}).resolved()

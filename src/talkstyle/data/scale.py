@@ -120,9 +120,17 @@ class _SynthWorker:
         import torch
 
         torch.set_num_threads(1)  # each actor holds one CPU; the heavy work is on its GPU
-        self.backend = DiffusersVideoBackend(options)
+        # A failed load is kept and raised by the first call: a Ray task error carries the
+        # TalkstyleError itself, an actor that died in __init__ only its text.
+        self.backend, self.error = None, None
+        try:
+            self.backend = DiffusersVideoBackend(options)
+        except TalkstyleError as e:
+            self.error = e
 
     def synthesize(self, job: SynthJob) -> bytes:
+        if self.error is not None:
+            raise self.error
         with tempfile.TemporaryDirectory() as tmp:
             return self.backend.synthesize(job, Path(tmp)).video.read_bytes()
 
@@ -160,6 +168,8 @@ def run_ray(jobs: Sequence[SynthJob], options: VideoModelOptions, video_dir: Pat
                  log_to_driver=False)
     try:
         gpus = int(ray.cluster_resources().get("GPU", 0))
+        if options.cpu_offload and not gpus:
+            raise TalkstyleError("--cpu-offload needs CUDA GPUs; this Ray cluster has none")
         count = workers or max(gpus, 1)
         actor_cls = ray.remote(num_gpus=1 if gpus else 0, num_cpus=1)(_SynthWorker)
         actors = [actor_cls.remote(options) for _ in range(min(count, len(jobs)))]

@@ -36,15 +36,17 @@ class ModelSpec:
     steps: int
     guidance: float
     max_sequence_length: int     # prompt tokens (the pipeline's default)
+    size_multiple: int           # height and width: multiples of the VAE x patch stride
+    frame_multiple: int          # num_frames = k * frame_multiple + 1 (the VAE's time stride)
 
 
 MODELS = {
-    # LTX-2: frame counts of 8k+1, sizes multiple of 32; any frame rate (25 = the system's motion rate).
+    # LTX-2 takes any frame rate: 25 is the system's motion rate.
     "ltx2": ModelSpec("ltx2", "LTX2Pipeline", True, height=512, width=512, num_frames=121, fps=25.0, steps=40,
-                      guidance=4.0, max_sequence_length=1024),
-    # Wan 2.1/2.2: frame counts of 4k+1, sizes multiple of 16, trained at 16 fps (Wan 2.1 T2V-1.3B / 14B).
+                      guidance=4.0, max_sequence_length=1024, size_multiple=32, frame_multiple=8),
+    # Wan 2.1 / 2.2 text-to-video (1.3B, 14B) was trained at 16 fps.
     "wan": ModelSpec("wan", "WanPipeline", False, height=480, width=480, num_frames=81, fps=16.0, steps=30,
-                     guidance=5.0, max_sequence_length=512),
+                     guidance=5.0, max_sequence_length=512, size_multiple=16, frame_multiple=4),
 }
 
 
@@ -83,6 +85,12 @@ class VideoModelOptions:
                 raise TalkstyleError(f"--{name.replace('_', '-')} must be positive, got {getattr(out, name)}")
         if out.fps <= 0:
             raise TalkstyleError(f"--fps must be positive, got {out.fps}")
+        if out.height % s.size_multiple or out.width % s.size_multiple:
+            raise TalkstyleError(f"{s.name}: --height and --width must be multiples of {s.size_multiple}, "
+                                 f"got {out.height}x{out.width}")
+        if (out.num_frames - 1) % s.frame_multiple:
+            raise TalkstyleError(f"{s.name}: --num-frames must be {s.frame_multiple}k+1 (e.g. "
+                                 f"{s.num_frames}), got {out.num_frames}")
         return out
 
 
@@ -203,6 +211,8 @@ class DiffusersVideoBackend:
                 torch.cuda.empty_cache()
                 raise _oom_error(self.options) from None
             raise
+        except ValueError as e:  # the pipeline's own checks of the sampling settings
+            raise TalkstyleError(f"{self.spec.pipeline_class} rejected the settings: {e}") from None
         audio = getattr(out, "audio", None) if self.has_speech_audio else None
         return out.frames[0], (None if audio is None else audio[0].float().cpu())
 
