@@ -86,13 +86,13 @@ def test_person_articulation_shows_in_the_mouth():
 
 
 def test_head_nods_shakes_and_holds_still():
-    def spread(clip):   # std of the motion after the posture has settled (degrees)
-        return np.degrees(clip.motion.head[25:]).std(0)
+    def spread(clip):   # std of the head angles over the clip (degrees)
+        return np.degrees(clip.motion.head).std(0)
     nod, shake, still = (spread(take(head_motion=h)) for h in ("nod", "shake", "still"))
     assert nod[0] > 2.5 and nod[0] > 2 * nod[1]
     assert shake[1] > 2.5 and shake[1] > 2 * shake[0]
     assert still.max() < 0.5
-    sad = np.degrees(take("sad", level=1.0, head_motion="still").motion.head[25:, 0]).mean()
+    sad = np.degrees(take("sad", level=1.0, head_motion="still").motion.head[:, 0]).mean()
     assert sad > 4   # a sad head hangs (pitch > 0 = down)
 
 
@@ -162,3 +162,13 @@ def test_piper_persons_speak_with_piper_and_keep_their_lip_sync():
     closures = [gap[min(n - 1, round(((p.start + p.end) / 2 - LEAD_S) * 25))] for p in clip.phones
                 if p.symbol in ("p", "b", "m")]
     assert len(closures) >= 8 and max(closures) < 0.06
+
+
+def test_gaze_shifts_and_brow_emphasis(clips):
+    w = take(line=LINE + " " + LINE).motion.weights
+    look = w[:, [INDEX[n] for n in INDEX if n.startswith("eyeLook")]].max(1)
+    assert (look > 0.03).mean() > 0.1          # the eyes leave the listener now and then
+    brow = w[:, INDEX["browOuterUpLeft"]]
+    assert brow.max() > 0.1 and np.median(brow) < 0.05   # raises come in pulses, not a hold
+    down = lambda c: c.motion.channel("eyeLookDownLeft").mean()  # noqa: E731
+    assert down(clips["sad"]) > down(clips["neutral"]) + 0.1

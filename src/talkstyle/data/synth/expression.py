@@ -120,9 +120,9 @@ def gaze_weights(num_frames: int, fps: float, person: PersonStyle, family: str,
     k = 0
     while k < num_frames:
         n = max(1, int(rng.gamma(3.0, mean_fix / 3.0) * fps))
-        if rng.random() < 0.45:   # look away, else back to the listener
-            x[k:k + n] = rng.normal(0, 0.25) * person.gaze_spread
-            y[k:k + n] = rng.normal(0, 0.15) * person.gaze_spread
+        if rng.random() < 0.5:   # look away, else back to the listener
+            x[k:k + n] = rng.normal(0, 0.35) * person.gaze_spread
+            y[k:k + n] = rng.normal(0, 0.2) * person.gaze_spread
         k += n
     if family == "sad":
         y -= 0.2

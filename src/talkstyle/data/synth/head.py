@@ -50,7 +50,7 @@ def head_rotation(num_frames: int, fps: float, energy: np.ndarray, pitch: np.nda
     # Speech drives the head: it lifts a little with loud and high-pitched stretches (smoothed over
     # ~0.3 s, heads are heavy) and dips on some stressed syllables.
     drive = 3.0 * (energy - energy.mean()) + 1.0 * pitch
-    kernel = np.hanning(9) / np.hanning(9).sum()
+    kernel = np.hanning(15) / np.hanning(15).sum()
     deg[:, 0] -= amp * np.convolve(drive, kernel, mode="same")
     t = np.arange(num_frames) / fps
     for s in stressed:
@@ -62,6 +62,5 @@ def head_rotation(num_frames: int, fps: float, energy: np.ndarray, pitch: np.nda
         size = float(np.clip(8.0 * person.head_amplitude * (0.8 + 0.4 * level), 5.0, 15.0))
         axis = 0 if head_motion == "nod" else 1
         deg[:, axis] += oscillation_bursts(num_frames, fps, rng, size)
-    settle = np.clip(t / 0.8, 0, 1)[:, None]   # posture is reached over the first 0.8 s
-    deg += settle * np.array(POSTURE.get(family, POSTURE["neutral"])) * float(np.clip(level, 0, 1))
+    deg += np.array(POSTURE.get(family, POSTURE["neutral"])) * float(np.clip(level, 0, 1))   # held all along
     return np.radians(deg).astype(np.float32)
