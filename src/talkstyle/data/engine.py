@@ -35,6 +35,7 @@ BACKENDS = {"procedural": "talkstyle.data.synth.procedural:ProceduralBackend"}
 AGE_GROUPS = ("child", "young", "adult", "senior")
 WORDS_PER_SECOND = 3.2          # the procedural actor, measured; plans hours before anything is spoken
 COMPACT_EVERY = 100             # clips between manifest compactions
+PLAN_VERSION = 2                # bump when the same seed would plan different clips (resume must not mix)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,9 +182,9 @@ def build(out: str | Path, hours: float, seed: int = 0, workers: int = 1, backen
         raise TalkstyleError(f"{out} exists and is not a talkstyle dataset; choose an empty or new folder")
     ds = Dataset(out, create=True)
     config = ds.config()
-    settings = {"seed": seed, "backend": backend, "persons_per_group": persons_per_group, "augment_frac": augment_frac}
+    settings = {"plan_version": PLAN_VERSION, "seed": seed, "backend": backend, "persons_per_group": persons_per_group, "augment_frac": augment_frac}
     for key, value in settings.items():
-        if key in config and config[key] != value:
+        if config and config.get(key) != value:
             raise TalkstyleError(f"{out} was built with {key}={config[key]!r}, not {value!r}: "
                                  "use the same settings to resume or extend it, or another folder")
     persons = person_pool(seed, persons_per_group)

@@ -41,7 +41,10 @@ def _article(word: str) -> str:
 
 def _compose(st: tuple[str, str, str, str], rng: random.Random) -> Prompt:
     family, band, group, head = st
-    subject = rng.choice([s for s in SUBJECTS if s.sample and s.group == group])
+    # Age first, then a word: each age group of the stratum gets an equal share, however many words it has.
+    in_group = [s for s in SUBJECTS if s.sample and s.group == group]
+    age = rng.choice(sorted({s.age_group for s in in_group}))
+    subject = rng.choice([s for s in in_group if s.age_group == age])
     emotion = rng.choice(sorted(w for w, f in EMOTIONS.items() if f == family and w not in PARSE_ONLY_EMOTIONS))
     lo, hi = INTENSITY_BANDS[band]
     intensity = rng.choice(sorted(w for w, v in INTENSITIES.items() if lo <= v < hi))

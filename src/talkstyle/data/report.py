@@ -9,7 +9,8 @@ from .prompts import STRATA, load_prompts, prompt_to_dict
 from .vocab import intensity_band
 
 # Attribute columns reported, in the seed's order (S, E, I) and then the rest.
-REPORTED = ("subject", "gender", "age_group", "emotion", "family", "intensity", "band", "head_motion", "delivery")
+OVERVIEW = ("group", "family", "band", "head_motion", "delivery", "age_group")
+REPORTED = ("subject", "gender", "age_group", "group", "emotion", "family", "intensity", "band", "head_motion", "delivery")
 
 
 def load_table(source: str | Path):
@@ -30,31 +31,54 @@ def load_table(source: str | Path):
     else:
         raise TalkstyleError(f"no dataset folder or prompt file at {source}")
     df["band"] = [intensity_band(v) for v in df["level"]]
+    df["group"] = df["gender"] + "-" + df["age_group"].map(lambda a: "young" if a in ("child", "young") else "adult")
     return df
 
 
-def _bar_chart(counts, title: str, path: Path) -> None:
+def _plt():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _bars(ax, counts, title: str) -> None:
     if len(counts) > 12:  # many values: horizontal bars, most frequent on top, stay readable
-        fig, ax = plt.subplots(figsize=(6.0, 0.17 * len(counts) + 1.0))
         ax.barh(range(len(counts)), counts.values[::-1], color="#4477aa")
         ax.set_yticks(range(len(counts)), counts.index[::-1], fontsize=7)
         ax.set_xlabel("clips", fontsize=8)
         ax.margins(y=0.005)
     else:
-        fig, ax = plt.subplots(figsize=(max(4.0, 0.6 * len(counts) + 1.5), 3.2))
         ax.bar(range(len(counts)), counts.values, color="#4477aa")
-        ax.set_xticks(range(len(counts)), counts.index, fontsize=8)
+        ax.set_xticks(range(len(counts)), counts.index, fontsize=7, rotation=30 if len(counts) > 5 else 0)
         ax.set_ylabel("clips", fontsize=8)
     ax.set_title(title, fontsize=9)
+
+
+def _save(fig, path: Path) -> None:
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110)
-    plt.close(fig)
+    _plt().close(fig)
+
+
+def _bar_chart(counts, title: str, path: Path) -> None:
+    plt = _plt()
+    size = (6.0, 0.17 * len(counts) + 1.0) if len(counts) > 12 else (max(4.0, 0.6 * len(counts) + 1.5), 3.2)
+    fig, ax = plt.subplots(figsize=size)
+    _bars(ax, counts, title)
+    _save(fig, path)
+
+
+def _overview(df, path: Path) -> None:
+    """The seed's meta-attribute distribution at a glance: one panel per balanced attribute."""
+    plt = _plt()
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6))
+    for ax, column in zip(axes.flat, OVERVIEW):
+        _bars(ax, df[column].value_counts().sort_index(), column)
+    _save(fig, path)
 
 
 def write_report(source: str | Path, out: str | Path) -> Path:
@@ -75,12 +99,13 @@ def write_report(source: str | Path, out: str | Path) -> Path:
     # Balance over the sampler's strata (emotion family x intensity band x subject group x head motion),
     # counted on sampled clips: augmented copies add nods and shakes on purpose.
     sampled = df[df["augmented"] == ""] if "augmented" in df else df
-    group = sampled["gender"] + "-" + sampled["age_group"].map(lambda a: "young" if a in ("child", "young") else "adult")
-    per_stratum = sampled.assign(group=group).groupby(["family", "band", "group", "head_motion"]).size()
+    per_stratum = sampled.groupby(["family", "band", "group", "head_motion"]).size()
     per_stratum = per_stratum.reindex(list(STRATA), fill_value=0)
     lines += ["", "## Balance over strata (family x intensity band x subject group x head motion)", "",
               f"{len(per_stratum)} strata; sampled clips per stratum (augmented copies not counted): "
-              f"min {per_stratum.min()}, max {per_stratum.max()}, mean {per_stratum.mean():.2f}"]
+              f"min {per_stratum.min()}, max {per_stratum.max()}, mean {per_stratum.mean():.2f}",
+              "", "![overview](overview.png)"]
+    _overview(df, out / "overview.png")
     for column in REPORTED:
         counts = df[column].value_counts().sort_values(ascending=False, kind="stable")
         png = out / f"{column}.png"
