@@ -78,6 +78,9 @@ def test_bad_input_is_a_clear_error():
         speak("   ")
     with pytest.raises(TalkstyleError):
         speak("hello", voice="no-such-voice+zz")
+    with pytest.raises(TalkstyleError, match="nothing to pronounce"):
+        speak("... !")
+    assert speak('Tom & "Jerry" <3').duration > 0.5   # SSML special characters are escaped
 
 
 def test_threads_are_serialised_and_deterministic(speech):

@@ -189,8 +189,8 @@ def speak(text: str, voice: str = "en-us+m3", prosody: Prosody = Prosody(),
         raise TalkstyleError("melody needs one pitch step per word")
     with _lock:
         raw, events = _fresh_espeak().synth(to_ssml(words, melody), voice, prosody)
-    if raw.size == 0 or not events:
-        raise TalkstyleError(f"espeak-ng produced no speech for: {text[:60]!r}")
+    if raw.size == 0 or not any(name for _, name in events):
+        raise TalkstyleError(f"nothing to pronounce in the line: {text[:60]!r}")
     audio = _resample(raw)
     peak = float(np.abs(audio).max())
     if peak > 0.98:   # loud voices (shouting) would clip the 16-bit wav
