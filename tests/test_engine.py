@@ -155,3 +155,5 @@ def test_cli_build_errors(tmp_path):
     r = subprocess.run([*cmd, "--out", str(tmp_path / "new"), "--backend", "nowhere:Nothing"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "unknown synthesis backend" in r.stderr
+    r = subprocess.run([*cmd[:-2], "--hours", "-1", "--out", str(tmp_path / "neg")], capture_output=True, text=True)
+    assert r.returncode == 2 and "--hours must be positive" in r.stderr and not (tmp_path / "neg").exists()

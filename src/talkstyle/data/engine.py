@@ -176,23 +176,25 @@ def build(out: str | Path, hours: float, seed: int = 0, workers: int = 1, backen
     """Build (or resume, or extend) a dataset folder. Safe to interrupt at any moment."""
     if workers < 1:
         raise TalkstyleError(f"--workers must be at least 1, got {workers}")
-    load_backend(backend)  # fail on a bad name before anything is written
+    # Fail on bad settings before anything is written.
+    load_backend(backend)
+    persons = person_pool(seed, persons_per_group)
+    items = plan(hours, seed, persons, augment_frac)
     out = Path(out)
     if out.is_dir() and any(out.iterdir()) and not (out / "dataset.json").is_file():
         raise TalkstyleError(f"{out} exists and is not a talkstyle dataset; choose an empty or new folder")
     ds = Dataset(out, create=True)
     config = ds.config()
-    settings = {"plan_version": PLAN_VERSION, "seed": seed, "backend": backend, "persons_per_group": persons_per_group, "augment_frac": augment_frac}
+    settings = {"plan_version": PLAN_VERSION, "seed": seed, "backend": backend,
+                "persons_per_group": persons_per_group, "augment_frac": augment_frac}
     for key, value in settings.items():
         if config and config.get(key) != value:
-            raise TalkstyleError(f"{out} was built with {key}={config[key]!r}, not {value!r}: "
+            raise TalkstyleError(f"{out} was built with {key}={config.get(key)!r}, not {value!r}: "
                                  "use the same settings to resume or extend it, or another folder")
-    persons = person_pool(seed, persons_per_group)
     ds.write_config({**settings, "format": 1, "hours": max(hours, config.get("hours", 0)),
                      "persons": {p.id: {"gender": p.gender, "age_group": p.age_group, "split": p.split}
                                  for p in persons}})
     ds.clean_partial()
-    items = plan(hours, seed, persons, augment_frac)
     todo = [it for it in items if not ds.has(it.job.clip_id)]
     summary = BuildSummary(len(items), len(items) - len(todo), 0, [], 0.0, 0.0)
     t0 = time.perf_counter()
