@@ -1,6 +1,6 @@
 """Procedural actor speed: synthesis (TTS + motion, no render) against real time, one worker.
 
-    .venv/bin/python benchmarks/bench_actor.py [--clips 48]
+    .venv/bin/python benchmarks/bench_actor.py [--clips 48] [--audio-stats]
 
 Target: >= 100x real time per worker. Prints per-delivery figures, the TTS share and the hours of
 data one worker makes per minute (x workers for a build, CPU cores permitting).
@@ -23,6 +23,7 @@ LINES = Path(__file__).resolve().parents[1] / "src/talkstyle/data/assets/lines.t
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clips", type=int, default=48)
+    ap.add_argument("--audio-stats", action="store_true", help="also print audio statistics per style (slow)")
     args = ap.parse_args()
     lines = [s for s in LINES.read_text().splitlines() if s.strip() and not s.startswith("#")]
     jobs = []
@@ -66,6 +67,40 @@ def main() -> None:
           f"ratio {audio / wall / 100:.2f}")
     print(f"TTS (espeak-ng + resampling + vowel holds) share of the CPU time: {tts_cpu / cpu:.0%}")
     print(f"one worker: {audio / wall * 60 / 3600:.2f} hours of data per minute")
+    if args.audio_stats:
+        audio_stats(lines)
+
+
+def audio_stats(lines: list[str]) -> None:
+    """Listen through statistics: speaking rate, loudness, pitch (pYIN) and voicing per style, and
+    how well the phone times match the energy envelope (vowel vs pause/closure loudness)."""
+    import librosa
+
+    from talkstyle.audio.tts import is_vowel
+
+    def contrast(clip) -> float:
+        a, sr = clip.motion.audio, clip.motion.sample_rate
+        rms = lambda p: float(np.sqrt((a[int(((p.start + p.end) / 2 - 0.015) * sr):  # noqa: E731
+                                          int(((p.start + p.end) / 2 + 0.015) * sr)] ** 2).mean() + 1e-12))
+        vowels = [rms(p) for p in clip.phones if is_vowel(p.symbol) and p.end - p.start > 0.03]
+        quiet = [rms(p) for p in clip.phones[1:-1] if p.symbol in ("", "p", "b") and p.end - p.start > 0.03]
+        return float(np.median(vowels) / np.median(quiet))
+
+    styles = [("neutral", d) for d in DELIVERIES] + [(f, "speaks") for f in EMOTION_FAMILIES[1:]]
+    print("style               chars/s   RMS   F0 Hz  F0 p10-p90  voiced  vowel/closure loudness")
+    for family, delivery in styles:
+        rows = []
+        for i, gender in enumerate(("male", "female", "male", "female")):
+            a = StyleAttributes(gender=gender, family=family, level=0.9, delivery=delivery)
+            clip = perform(Prompt("stats", a), lines[i * 13], PersonStyle.from_id(f"stats-{i}", gender), i)
+            x = clip.motion.audio
+            f0, voiced, _ = librosa.pyin(x, fmin=60, fmax=600, sr=16000, frame_length=1024, hop_length=320)
+            f = f0[voiced] if voiced.sum() > 5 else np.full(2, np.nan)
+            speech_s = sum(p.end - p.start for p in clip.phones if p.symbol)
+            rows.append((len(clip.line) / speech_s, np.sqrt((x ** 2).mean()), np.median(f),
+                         np.percentile(f, 90) - np.percentile(f, 10), voiced.mean(), contrast(clip)))
+        m = np.nanmean(np.array(rows, float), 0)
+        print(f"{family:9s} {delivery:8s}  {m[0]:6.1f}  {m[1]:.3f}  {m[2]:6.0f}  {m[3]:9.0f}  {m[4]:6.2f}  {m[5]:8.1f}")
 
 
 if __name__ == "__main__":

@@ -30,16 +30,23 @@ def frame_energy(audio: np.ndarray, sample_rate: int, num_frames: int, fps: floa
 
 
 def frame_pitch(audio: np.ndarray, sample_rate: int, num_frames: int, fps: float) -> tuple[np.ndarray, np.ndarray]:
-    """(T,) F0 in Hz and (T,) voiced flags, from the autocorrelation of 80 ms windows."""
-    width = 2 * int(round(sample_rate / fps))
-    fr = _frames(audio, sample_rate, num_frames, fps, width) * np.hanning(width)
+    """(T,) F0 in Hz and (T,) voiced flags, from the autocorrelation of 80 ms windows.
+    Runs at half the sample rate (the pitch lives far below 4 kHz): half the work."""
+    x = audio[:len(audio) // 2 * 2].reshape(-1, 2).mean(1)
+    sr = sample_rate / 2
+    width = 2 * int(round(sr / fps))
+    fr = _frames(x, int(sr), num_frames, fps, width) * np.hanning(width).astype(np.float32)
     fr = fr - fr.mean(1, keepdims=True)
-    lo, hi = int(sample_rate / F0_MAX), int(sample_rate / F0_MIN)
+    lo, hi = int(sr / F0_MAX), int(sr / F0_MIN)
     n_fft = scipy.fft.next_fast_len(width + hi)   # long enough that lags up to `hi` do not wrap
-    ac = scipy.fft.irfft(np.abs(scipy.fft.rfft(fr, n_fft)) ** 2)[:, :hi]
-    lag = lo + np.argmax(ac[:, lo:hi], 1)
-    strength = ac[np.arange(num_frames), lag] / (ac[:, 0] + 1e-9)
-    return (sample_rate / lag).astype(np.float32), strength > VOICED_STRENGTH
+    ac = scipy.fft.irfft(np.abs(scipy.fft.rfft(fr, n_fft)) ** 2, n_fft)[:, :hi]
+    # Parabolic interpolation of the peak: half-rate lags would otherwise be 1-2 % coarse.
+    k = np.clip(lo + np.argmax(ac[:, lo:hi], 1), 1, hi - 2)
+    rows = np.arange(num_frames)
+    a, b, c = ac[rows, k - 1], ac[rows, k], ac[rows, k + 1]
+    lag = k + 0.5 * (a - c) / np.where(np.abs(a - 2 * b + c) > 1e-12, a - 2 * b + c, 1e-12)
+    strength = b / (ac[:, 0] + 1e-9)
+    return (sr / lag).astype(np.float32), strength > VOICED_STRENGTH
 
 
 def pitch_contour(audio: np.ndarray, sample_rate: int, num_frames: int, fps: float) -> np.ndarray:
