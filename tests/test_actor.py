@@ -146,6 +146,8 @@ def test_pitch_tracker_and_energy():
     assert voiced[2:-2].all() and np.allclose(f0[2:-2], 180, rtol=0.03)
     noise = np.random.default_rng(0).standard_normal(2 * sr).astype(np.float32) * 0.1
     assert frame_pitch(noise, sr, n, 25)[1].mean() < 0.2
+    f0, voiced = frame_pitch(np.zeros(2 * sr, np.float32), sr, n, 25)   # silence: finite, unvoiced
+    assert np.isfinite(f0).all() and (f0 > 0).all() and not voiced.any()
     half = np.concatenate([tone[:sr], np.zeros(sr, np.float32)])
     e = frame_energy(half, sr, n, 25)
     assert e[5:20].min() > 0.9 and e[30:].max() < 0.01

@@ -44,7 +44,8 @@ def frame_pitch(audio: np.ndarray, sample_rate: int, num_frames: int, fps: float
     k = np.clip(lo + np.argmax(ac[:, lo:hi], 1), 1, hi - 2)
     rows = np.arange(num_frames)
     a, b, c = ac[rows, k - 1], ac[rows, k], ac[rows, k + 1]
-    lag = k + 0.5 * (a - c) / np.where(np.abs(a - 2 * b + c) > 1e-12, a - 2 * b + c, 1e-12)
+    den = a - 2 * b + c
+    lag = k + np.clip(0.5 * (a - c) / np.where(np.abs(den) > 1e-12, den, 1e-12), -0.5, 0.5)
     strength = b / (ac[:, 0] + 1e-9)
     return (sr / lag).astype(np.float32), strength > VOICED_STRENGTH
 
