@@ -26,7 +26,7 @@ ROUNDING = ("mouthPucker", "mouthFunnel")
 TARGETS: dict[str, dict[str, float]] = {
     "sil": {},
     "bilabial": {"jawOpen": 0.05, "mouthPress": 0.35, "mouthRollLower": 0.15, "mouthRollUpper": 0.10},
-    "labiodental": {"jawOpen": 0.10, "mouthRollLower": 0.55, "mouthUpperUp": 0.25},
+    "labiodental": {"jawOpen": 0.06, "mouthRollLower": 0.70, "mouthUpperUp": 0.30},
     "dental": {"jawOpen": 0.18, "tongueOut": 0.25, "mouthLowerDown": 0.10},
     "alveolar": {"jawOpen": 0.15, "mouthLowerDown": 0.10, "mouthStretch": 0.08},
     "sibilant": {"jawOpen": 0.06, "mouthStretch": 0.20, "mouthLowerDown": 0.15, "mouthUpperUp": 0.15},
