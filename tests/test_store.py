@@ -63,6 +63,10 @@ def test_manifest_follows_the_row_log_and_partial_files_are_cleaned(tmp_path):
     ds.compact()
     ds.add(make_clip(2.0, seed=1), "c2")  # a crash before compaction: the row log is the truth
     assert list(Dataset(tmp_path).manifest["clip_id"]) == ["c1", "c2"]
+    ds.compact()
+    changed = make_clip(3.0, seed=2)
+    ds.add(changed, "c1")  # a row rewritten after compaction: same count, newer content
+    assert Dataset(tmp_path).manifest.set_index("clip_id").loc["c1", "duration"] == 3.0
     (tmp_path / "clips" / ".c3.npz.abc.npz").write_bytes(b"half")
     (tmp_path / "clips" / "c3.npz").write_bytes(b"no row yet")  # files written, row not: not done
     assert not ds.has("c3") and ds.clean_partial() == 1

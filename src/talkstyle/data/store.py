@@ -162,14 +162,16 @@ class Dataset:
     # ---------------------------------------------------------------- reading
     @property
     def manifest(self):
-        """All rows (pandas DataFrame). Taken from the row log when manifest.parquet is behind it."""
+        """All rows (pandas DataFrame). Taken from the row log when manifest.parquet is behind it
+        (fewer rows, or a row written after it)."""
         import pandas as pd
 
         if self._manifest is None:
             path = self.root / "manifest.parquet"
-            n_rows = sum(1 for _ in (self.root / "rows").glob("*.json"))
-            df = pd.read_parquet(path) if path.is_file() else None
-            self._manifest = df if df is not None and len(df) == n_rows else self._read_rows()
+            rows = [p.stat().st_mtime for p in (self.root / "rows").glob("*.json")]
+            fresh = path.is_file() and path.stat().st_mtime >= max(rows, default=0.0)
+            df = pd.read_parquet(path) if fresh else None
+            self._manifest = df if df is not None and len(df) == len(rows) else self._read_rows()
         return self._manifest
 
     def __len__(self) -> int:
