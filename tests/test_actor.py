@@ -174,3 +174,13 @@ def test_gaze_shifts_and_brow_emphasis(clips):
     assert brow.max() > 0.1 and np.median(brow) < 0.05   # raises come in pulses, not a hold
     down = lambda c: c.motion.channel("eyeLookDownLeft").mean()  # noqa: E731
     assert down(clips["sad"]) > down(clips["neutral"]) + 0.1
+
+
+def test_emotion_shapes_the_voice_and_the_clip_saves(clips, tmp_path):
+    assert clips["sad"].motion.duration > clips["happy"].motion.duration   # sad speech is slower
+    from talkstyle.face.motion import FaceMotion
+
+    path = clips["angry"].motion.save(tmp_path / "clip.npz")
+    back = FaceMotion.load(path)
+    assert np.array_equal(back.weights, clips["angry"].motion.weights)
+    assert back.metadata["person"]["person_id"] == "test-man" and back.metadata["attributes"]["family"] == "angry"
