@@ -11,7 +11,7 @@ from talkstyle.errors import TalkstyleError
 from talkstyle.face.arkit import INDEX
 
 LINE = "Maybe Bob bought a big map of the harbour, but papa lost it."
-MAN = PersonStyle.from_id("test-man", "male", "adult")     # m-variant voices are bit-reproducible
+MAN = PersonStyle.from_id("test-man", "male", "adult")
 
 
 def take(family="neutral", level=0.8, head_motion="natural", delivery="speaks", seed=1, person=MAN, line=LINE):

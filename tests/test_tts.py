@@ -107,3 +107,10 @@ def test_piper_voice_gives_aligned_reproducible_speech():
     assert vowel_contrast(a) > 3
     assert np.array_equal(a.audio, speak_piper(LINE).audio)
     assert speak_piper(LINE, rate_factor=0.7).duration > 1.25 * a.duration
+
+
+def test_output_does_not_depend_on_what_was_spoken_before():
+    """espeak-ng keeps synthesis state and seeds its noise from the clock; speak() resets both."""
+    first = speak(LINE, "en-us+whisperf", Prosody()).audio
+    speak("Something else entirely, spoken slowly.", "en-us+f2", Prosody(rate=100))
+    assert np.array_equal(first, speak(LINE, "en-us+whisperf", Prosody()).audio)

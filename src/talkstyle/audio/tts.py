@@ -7,9 +7,9 @@ and end times in seconds. espeak-ng reports a phoneme event (type 7) with its sa
 espeak-ng keeps global state (one voice, one callback, and static synthesis state such as the
 pitch-flutter and wave phase that carry over from one utterance to the next). So every synthesis
 holds a module lock (calls from several threads are serialised; parallel speed comes from
-processes) and starts from a freshly loaded library (about 1 ms), which makes the output
-independent of what was spoken before. The breathy variants (f2, f3, f5) and the whisper voices
-add noise that espeak-ng does not draw reproducibly: their samples vary slightly from run to run.
+processes) and starts from a freshly loaded library (about 1 ms) whose noise generator (breathy
+and whisper voices) is seeded with 0 instead of the clock: the same text, voice and prosody give
+the same samples whatever was spoken before, in any process.
 """
 from __future__ import annotations
 
@@ -86,6 +86,7 @@ class _Espeak:
         self._events: list[tuple[int, str]] = []
         self._callback = _CALLBACK(self._on_audio)  # kept alive: espeak holds the pointer
         self.lib.espeak_SetSynthCallback(self._callback)
+        self.lib.espeak_ng_SetRandSeed(0)   # Initialize seeds breath/whisper noise from the clock
 
     def close(self) -> None:
         """Free espeak's memory and unload the library, so the next load starts pristine."""
@@ -121,16 +122,14 @@ class _Espeak:
 
 _engine: _Espeak | None = None
 _lock = threading.Lock()
-_libc = ctypes.CDLL(None)
 
 
 def _fresh_espeak() -> _Espeak:
-    """A pristine espeak-ng (reloaded, its rand() reseeded). Call with `_lock` held."""
+    """A pristine espeak-ng (reloaded, its noise generator seeded). Call with `_lock` held."""
     global _engine
     if _engine is not None:
         _engine.close()
     _engine = _Espeak()
-    _libc.srand(0)
     return _engine
 
 
