@@ -120,6 +120,8 @@ def test_deliveries_change_voice_and_mouth(clips):
     jaw = lambda c: c.motion.channel("jawOpen").mean()  # noqa: E731
     assert jaw(shout) > jaw(clips["neutral"]) > jaw(whisper)
     assert sing.motion.duration > 1.3 * clips["neutral"].motion.duration
+    roll = lambda c: np.degrees(c.motion.head[:, 2]).std()  # noqa: E731
+    assert roll(sing) > 1.5 * roll(clips["neutral"])   # singers sway
     assert whisper.motion.metadata["voice"] == "en-us+whisper"
 
 

@@ -93,10 +93,11 @@ def blink_weights(num_frames: int, fps: float, rate_per_min: float, pauses: list
     return w
 
 
-def brow_weights(stressed: list[float], pitch: np.ndarray, family: str, level: float, person: PersonStyle,
-                 num_frames: int, fps: float, rng: np.random.Generator) -> np.ndarray:
+def brow_weights(stressed: list[float], pitch: np.ndarray, family: str, level: float, delivery: str,
+                 person: PersonStyle, num_frames: int, fps: float, rng: np.random.Generator) -> np.ndarray:
     """(T, 52) emphasis: brows rise on stressed syllables, more often and higher when the voice is
-    high there (`pitch`: (T,) log-F0 z-score); angry faces knit them down instead."""
+    high there (`pitch`: (T,) log-F0 z-score); angry faces knit them down instead. Singers' brows
+    also follow the melody up to the high notes."""
     frames = np.clip(np.round(np.array(stressed) * fps).astype(int), 0, num_frames - 1)
     high = np.clip(pitch[frames], 0, 2) if len(stressed) else np.zeros(0)
     chance = (0.15 + 0.3 * level * person.expressivity) * (0.5 + 0.5 * high)
@@ -104,6 +105,9 @@ def brow_weights(stressed: list[float], pitch: np.ndarray, family: str, level: f
     times, n = np.array(stressed)[keep], int(keep.sum())
     curve = _pulses(num_frames, fps, times, rng.uniform(0.08, 0.15, n), rng.uniform(0.2, 0.4, n))
     amp = (0.12 + 0.25 * level) * person.expressivity
+    if delivery == "sings":
+        kernel = np.hanning(9) / np.hanning(9).sum()
+        curve = curve + np.convolve(np.clip(pitch, 0, 2), kernel, mode="same") / 2
     names = ("browDown",) if family == "angry" else ("browInnerUp", "browOuterUp")
     w = np.zeros((num_frames, NUM_BLENDSHAPES), np.float32)
     w += np.clip(curve * amp, 0, 0.6)[:, None] * arkit_vector(dict.fromkeys(names, 1.0))[None]

@@ -41,18 +41,22 @@ def oscillation_bursts(num_frames: int, fps: float, rng: np.random.Generator, am
 
 
 def head_rotation(num_frames: int, fps: float, energy: np.ndarray, pitch: np.ndarray, stressed: list[float],
-                  family: str, level: float, head_motion: str, person: PersonStyle,
+                  family: str, level: float, head_motion: str, delivery: str, person: PersonStyle,
                   rng: np.random.Generator) -> np.ndarray:
     """(T, 3) pitch, yaw, roll in radians. `energy`: (T,) loudness 0..1; `pitch`: (T,) voice F0
     z-score (0 when unvoiced)."""
     amp = person.head_amplitude * (0.7 + 0.6 * level)
     deg = smooth_noise(num_frames, fps, rng, 0.4, channels=3) * IDLE_DEG * amp
     # Speech drives the head: it lifts a little with loud and high-pitched stretches (smoothed over
-    # ~0.3 s, heads are heavy) and dips on some stressed syllables.
-    drive = 3.0 * (energy - energy.mean()) + 1.0 * pitch
+    # ~0.3 s, heads are heavy) and dips on some stressed syllables. Singers follow the melody more
+    # and sway slowly from side to side.
+    singing = delivery == "sings"
+    drive = 3.0 * (energy - energy.mean()) + (2.0 if singing else 1.0) * pitch
     kernel = np.hanning(15) / np.hanning(15).sum()
     deg[:, 0] -= amp * np.convolve(drive, kernel, mode="same")
     t = np.arange(num_frames) / fps
+    if singing:
+        deg[:, 2] += 3.0 * amp * np.sin(2 * np.pi * rng.uniform(0.2, 0.4) * t + rng.uniform(0, 2 * np.pi))
     for s in stressed:
         if rng.random() < 0.35:
             deg[:, 0] += 1.5 * amp * np.exp(-0.5 * ((t - s - 0.08) / 0.09) ** 2)

@@ -71,10 +71,11 @@ def perform(prompt: Prompt, line: str, person: PersonStyle, seed: int, fps: floa
     weights = (mouth.weights
                + emotion_weights(a.family, level, person, n, fps, r_emotion)
                + blink_weights(n, fps, blink_rate, pauses, r_blink)
-               + brow_weights(stressed, pitch, a.family, level, person, n, fps, r_brow)
+               + brow_weights(stressed, pitch, a.family, level, a.delivery, person, n, fps, r_brow)
                + gaze_weights(n, fps, person, a.family, r_gaze))
     weights = seal_lips(np.clip(weights, 0, 1), mouth.closure)
-    head = head_rotation(n, fps, energy, pitch, stressed, a.family, level, a.head_motion, person, r_head)
+    head = head_rotation(n, fps, energy, pitch, stressed, a.family, level, a.head_motion, a.delivery, person,
+                         r_head)
 
     motion = FaceMotion(weights, head, fps, audio=speech.audio, sample_rate=speech.sample_rate, metadata={
         "backend": "procedural", "seed": int(seed), "prompt": prompt.text, "line": line,
