@@ -1,0 +1,349 @@
+"""FaceRig: the project's own ARKit-52 blendshape head on the MediaPipe canonical face mesh.
+
+    vertices = head_rotation( jaw_hinge( neutral + sum_k w_k * deltas_k ) + w_close * deltas_close )
+
+Units are millimetres; y is up, +z points toward the viewer, and the subject's left is +x
+(landmark 33, the right eye's outer corner, has x < 0). The jaw opens as a rotation about a hinge
+(blended per vertex by `jaw_weight`), and `mouthClose` is added after the hinge so that
+mouthClose == jawOpen brings the lips together. `deltas[jawOpen]` is the hinge linearised at
+weight 1: exporters (GLB morph targets) and fitting use `neutral + weights @ deltas`.
+
+Head rotation: pitch about +x (positive tips the nose down), yaw about +y (positive turns the nose
+toward the subject's left), roll about +z (positive tilts the top of the head toward the subject's
+right); applied as R = Ry(yaw) @ Rx(pitch) @ Rz(roll) about a neck pivot.
+
+The targets are authored below from handle points on the landmark groups of `regions`, whose
+displacements spread to their neighbours with a smooth falloff (see `_spread`). The neutral is the
+canonical mesh with its slightly parted lips closed. Every target is described in TARGET_DOCS.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from . import regions as R
+from .arkit import ARKIT_NAMES, INDEX, NUM_BLENDSHAPES
+from .mesh import canonical_mesh
+from .motion import FaceMotion
+
+JAW_MAX_DEG = 20.0                                   # jawOpen = 1 rotates the jaw this far
+HINGE = np.array([0.0, 0.0, -15.0], np.float32)      # y, z of the hinge axis (x is the axis)
+NECK_PIVOT = np.array([0.0, -70.0, -40.0], np.float32)
+
+TARGET_DOCS: dict[str, str] = {
+    "eyeBlinkLeft": "upper lid of the left eye falls onto the lower lid (lower lid rises a little); lid skin follows",
+    "eyeLookDownLeft": "left lids follow a downward gaze: upper lid lowers 2.5 mm, lower lid 1 mm",
+    "eyeLookInLeft": "left lids shift 1.5 mm toward the nose, following an inward gaze",
+    "eyeLookOutLeft": "left lids shift 1.5 mm toward the ear, following an outward gaze",
+    "eyeLookUpLeft": "left lids follow an upward gaze: upper lid rises 1.5 mm, lower lid 1 mm",
+    "eyeSquintLeft": "left lower lid rises 2 mm and the cheek under it bunches up; upper lid lowers slightly",
+    "eyeWideLeft": "left upper lid rises 3 mm (lower lid drops 0.5 mm), widening the eye",
+    "jawForward": "lower face (jaw region) slides 6 mm forward",
+    "jawLeft": "lower face slides 7 mm toward the subject's left",
+    "jawOpen": f"jaw rotates {JAW_MAX_DEG:.0f} degrees about the hinge, opening the mouth (linearised here)",
+    "mouthClose": "lower lip returns up to the upper lip against jawOpen (lips together with the jaw open)",
+    "mouthFunnel": "lips flare forward and part into an open funnel; corners narrow",
+    "mouthPucker": "lips push forward and purse shut; corners pull toward the midline",
+    "mouthLeft": "the whole mouth shifts 7 mm toward the subject's left",
+    "mouthSmileLeft": "left mouth corner pulls up, out and back; the left cheek lifts a little",
+    "mouthFrownLeft": "left mouth corner pulls down",
+    "mouthDimpleLeft": "left mouth corner pulls back into the cheek (dimpler)",
+    "mouthStretchLeft": "left mouth corner pulls outward and down; left lower lip stretches down",
+    "mouthRollLower": "lower lip rolls inward over the teeth",
+    "mouthRollUpper": "upper lip rolls inward over the teeth",
+    "mouthShrugLower": "lower lip and chin push up (chin raiser)",
+    "mouthShrugUpper": "upper lip lifts and pushes forward",
+    "mouthPressLeft": "left halves of both lips press together, thinning the red of the lips",
+    "mouthLowerDownLeft": "left half of the lower lip pulls down, baring the lower teeth",
+    "mouthUpperUpLeft": "left half of the upper lip lifts, baring the upper teeth",
+    "browDownLeft": "left brow lowers (inner end most) and draws toward the nose",
+    "browInnerUp": "inner ends of both brows rise, the forehead above follows",
+    "browOuterUpLeft": "outer half of the left brow rises",
+    "cheekPuff": "both cheeks bulge outward beside the mouth",
+    "cheekSquintLeft": "left upper cheek lifts toward the eye, pushing the lower lid up",
+    "noseSneerLeft": "left nose wing and the skin beside it pull up (nose wrinkler)",
+    "tongueOut": "no tongue in the mesh: the lower lip drops and pushes forward as if over a tongue",
+}
+for _name in list(TARGET_DOCS):
+    if _name.endswith("Left"):
+        TARGET_DOCS[_name[:-4] + "Right"] = "mirror of " + _name
+TARGET_DOCS["jawRight"] = "mirror of jawLeft"
+TARGET_DOCS["mouthRight"] = "mirror of mouthLeft"
+
+
+# ====================================================================== mesh
+def _split_fill(triangles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(open triangles, fill triangles): fills have all three corners on the inner-lip or an eye loop."""
+    fill = np.zeros(len(triangles), bool)
+    for loop in (R.LIPS_INNER, R.EYE_LEFT, R.EYE_RIGHT):
+        fill |= np.isin(triangles, loop).all(1)
+    return triangles[~fill], triangles[fill]
+
+
+# ====================================================================== authoring tools
+def _smoothstep(t: np.ndarray) -> np.ndarray:
+    t = np.clip(t, 0.0, 1.0)
+    return t * t * (3 - 2 * t)
+
+
+def _falloff(d: np.ndarray, radius: float) -> np.ndarray:
+    """1 at d = 0, smoothly down to 0 at d = radius (C1 at both ends)."""
+    t = np.clip(d / radius, 0.0, 1.0)
+    return (1 - t * t) ** 2
+
+
+class _Author:
+    """Builds displacement fields on the canonical geometry P (mm)."""
+
+    def __init__(self, P: np.ndarray):
+        self.P = P.astype(np.float64)
+        # mirror[i] is the vertex at (-x, y, z) of vertex i: right-side targets mirror left ones.
+        flipped = self.P * [-1, 1, 1]
+        self.mirror = np.argmin(((self.P[:, None] - flipped[None]) ** 2).sum(-1), axis=1)
+        self.lower = self._jaw_mask()
+
+    def _jaw_mask(self) -> np.ndarray:
+        """Per-vertex share of jaw motion: 1 below the mouth line, 0 above, soft toward the ears."""
+        P = self.P
+        # Mouth line: mid-height of the (parted) inner lips, then rising from the corner to the ear.
+        lx = np.concatenate([P[[78], 0], P[R.LIPS_UPPER_INNER, 0], P[[308], 0]])
+        ly = np.concatenate([P[[78], 1], (P[R.LIPS_UPPER_INNER, 1] + P[R.LIPS_LOWER_INNER, 1]) / 2, P[[308], 1]])
+        ax = np.abs(P[:, 0])
+        corner_x, corner_y = P[308, 0], P[308, 1]
+        line = np.where(ax <= corner_x, np.interp(P[:, 0], lx, ly),
+                        corner_y + (ax - corner_x) * (-15.0 - corner_y) / (75.0 - corner_x))
+        band = 2.5 + np.clip((ax - corner_x) / (75.0 - corner_x), 0, 1) * 20.0
+        return _smoothstep(0.5 - (P[:, 1] - line) / (2 * band))
+
+    def side_of(self, upper: np.ndarray, lower: np.ndarray, corners: np.ndarray) -> np.ndarray:
+        """Per-vertex 1 above the line between two paired lid/lip contours, 0 below (soft band)."""
+        P = self.P
+        xs = np.concatenate([P[corners[:1], 0], P[upper, 0], P[corners[1:], 0]])
+        mid = np.concatenate([P[corners[:1], 1], (P[upper, 1] + P[lower, 1]) / 2, P[corners[1:], 1]])
+        order = np.argsort(xs)
+        line = np.interp(P[:, 0], xs[order], mid[order])
+        band = np.abs(P[upper, 1] - P[lower, 1]).mean() / 2
+        return _smoothstep(0.5 + (P[:, 1] - line) / (2 * band))
+
+    def spread(self, handles, disp, radius: float, mask: np.ndarray | None = None) -> np.ndarray:
+        """Displacement field from handle points: inverse-distance blend of the handle
+        displacements (exact at the handles), faded to zero `radius` mm from the nearest handle."""
+        handles = np.asarray(handles).reshape(-1)
+        disp = np.broadcast_to(np.asarray(disp, np.float64), (len(handles), 3))
+        d = np.linalg.norm(self.P[:, None] - self.P[handles][None], axis=-1)       # (468, H)
+        w = 1.0 / (d ** 2 + 1e-6)
+        field = (w @ disp) / w.sum(1, keepdims=True) * _falloff(d.min(1), radius)[:, None]
+        return field if mask is None else field * mask[:, None]
+
+    def lips(self, upper, d_upper, lower, d_lower, radius: float) -> np.ndarray:
+        """Separate fields for the upper and lower lip (each masked to its side of the mouth)."""
+        return (self.spread(upper, d_upper, radius, 1 - self.lower)
+                + self.spread(lower, d_lower, radius, self.lower))
+
+    def mirrored(self, field: np.ndarray) -> np.ndarray:
+        return field[self.mirror] * [-1, 1, 1]
+
+
+def _profile(x: np.ndarray, centre: float, width: float) -> np.ndarray:
+    return _falloff(np.abs(x - centre), width)[:, None]
+
+
+# ====================================================================== the 52 targets
+def _left_targets(a: _Author) -> dict[str, np.ndarray]:
+    """Targets of the subject's left side (+x); the right side is their mirror image."""
+    P = a.P
+    up, lo = R.EYE_LEFT_UPPER, R.EYE_LEFT_LOWER
+    corners = R.EYE_LEFT_CORNERS
+    above = a.side_of(up, lo, corners)
+    below = 1 - above
+    lid_gap = P[lo] - P[up]                                           # upper -> lower, per pair
+    bulge = np.sin(np.linspace(0, np.pi, len(up) + 2)[1:-1])[:, None]  # 0 at corners, 1 mid-lid
+    zero = np.zeros(3)
+
+    def eye(d_up, d_lo, r_up=10.0, r_lo=8.0):
+        hu, hl = np.r_[up, corners], np.r_[lo, corners]
+        du = np.r_[np.broadcast_to(d_up, (len(up), 3)), [zero, zero]]
+        dl = np.r_[np.broadcast_to(d_lo, (len(lo), 3)), [zero, zero]]
+        return a.spread(hu, du, r_up, above) + a.spread(hl, dl, r_lo, below)
+
+    t: dict[str, np.ndarray] = {}
+    t["eyeBlinkLeft"] = eye(0.85 * lid_gap + bulge * [0, 0, 1.5], -0.15 * lid_gap, r_up=14.0)
+    t["eyeLookDownLeft"] = eye(bulge * [0, -2.5, 0.3], bulge * [0, -1.0, 0])
+    t["eyeLookUpLeft"] = eye(bulge * [0, 1.5, 0], bulge * [0, 1.0, 0])
+    t["eyeLookInLeft"] = eye(bulge * [-1.5, 0, 0], bulge * [-1.5, 0, 0])
+    t["eyeLookOutLeft"] = eye(bulge * [1.5, 0, 0], bulge * [1.5, 0, 0])
+    t["eyeSquintLeft"] = (eye(bulge * [0, -0.7, 0], bulge * [0, 2.0, 0.3])
+                          + a.spread([346, 347, 348], [0, 1.5, 0.5], 14.0, below))
+    t["eyeWideLeft"] = eye(bulge * [0, 3.0, 0.4], bulge * [0, -0.5, 0], r_up=14.0)
+
+    t["jawLeft"] = a.lower[:, None] * [7.0, 0, 0]
+
+    # Mouth. Corner handles move; the other corner and the lip midline anchor the field.
+    cl = [291, 308]
+    anchors = [61, 78, 0, 17, 13, 14]
+    t["mouthSmileLeft"] = a.spread(cl + anchors + [425, 411],
+                                   [[4, 6, -3]] * 2 + [[0, 0, 0]] * 2 + [[0.5, 1.5, -0.5]] * 4
+                                   + [[1, 2.5, 1.5], [0.5, 1.5, 1]], 30.0)
+    t["mouthFrownLeft"] = a.spread(cl + anchors, [[1.5, -5, -1]] * 2 + [[0, 0, 0]] * 2 + [[0, -0.8, 0]] * 4, 25.0)
+    t["mouthDimpleLeft"] = a.spread(cl + anchors, [[3, 0.5, -4]] * 2 + [[0, 0, 0]] * 2 + [[0.5, 0, -0.5]] * 4, 18.0)
+    lower_left = [314, 405, 321, 317, 402, 318]
+    t["mouthStretchLeft"] = a.spread(cl + anchors + lower_left,
+                                     [[5.5, -2.5, -1.5]] * 2 + [[0, 0, 0]] * 6 + [[1.5, -2, -0.5]] * 6, 25.0)
+
+    upper_lip = np.r_[R.LIPS_UPPER_OUTER, R.LIPS_UPPER_INNER]
+    lower_lip = np.r_[R.LIPS_LOWER_OUTER, R.LIPS_LOWER_INNER]
+    left_half = lambda idx: _profile(P[idx, 0], 11.0, 16.0)          # noqa: E731
+    t["mouthPressLeft"] = a.lips(upper_lip, left_half(upper_lip) * [0, -1.2, -1.5],
+                                 lower_lip, left_half(lower_lip) * [0, 1.2, -1.5], 8.0)
+    t["mouthLowerDownLeft"] = a.spread(lower_lip, left_half(lower_lip) * [0, -5, 0.5], 12.0, a.lower)
+    t["mouthUpperUpLeft"] = a.spread(upper_lip, left_half(upper_lip) * [0, 5, 0.5], 12.0, 1 - a.lower)
+
+    t["browDownLeft"] = a.spread(np.r_[R.BROW_LEFT_UPPER, R.BROW_LEFT_LOWER],
+                                 np.tile(np.linspace([0, -3, 0], [-1.5, -5, 0.5], 5), (2, 1)), 15.0)
+    t["browOuterUpLeft"] = a.spread(np.r_[R.BROW_LEFT_UPPER, R.BROW_LEFT_LOWER],
+                                    np.tile(np.linspace([0, 6, 0], [0, 0, 0], 5), (2, 1)), 20.0)
+    t["cheekSquintLeft"] = (a.spread([346, 347, 348, 349, 350], [0, 3.5, 1.0], 15.0, below)
+                            + a.spread(lo, bulge * [0, 1.5, 0], 6.0, below))
+    t["noseSneerLeft"] = a.spread(np.r_[R.NOSE_WING_LEFT, [437, 343]], [0.5, 3.5, 0.5], 12.0, 1 - a.lower)
+    return t
+
+
+def _symmetric_targets(a: _Author) -> dict[str, np.ndarray]:
+    P = a.P
+    t: dict[str, np.ndarray] = {}
+    t["jawForward"] = a.lower[:, None] * [0, 0, 6.0]
+    upper_outer, upper_inner = R.LIPS_UPPER_OUTER, R.LIPS_UPPER_INNER
+    lower_outer, lower_inner = R.LIPS_LOWER_OUTER, R.LIPS_LOWER_INNER
+    corners = [61, 78, 291, 308]
+    inward = np.sign(P[corners, 0])[:, None] * [-1, 0, 0]                # toward the midline
+    mid = lambda idx: _profile(P[idx, 0], 0.0, 24.0)                     # noqa: E731
+
+    def both(u_idx, d_u, l_idx, d_l, d_corner, radius):
+        # Corners belong to both lips: they join each side's handles.
+        return a.lips(np.r_[u_idx, corners], np.r_[d_u, d_corner],
+                      np.r_[l_idx, corners], np.r_[d_l, d_corner], radius)
+
+    upper_lip, lower_lip = np.r_[upper_outer, upper_inner], np.r_[lower_outer, lower_inner]
+    t["mouthFunnel"] = both(upper_lip, mid(upper_lip) * [0, 3.5, 4.5], lower_lip, mid(lower_lip) * [0, -3.5, 4.5],
+                            inward * 4 + [0, 0, 2], 12.0)
+    t["mouthPucker"] = both(upper_lip, mid(upper_lip) * [0, -0.8, 8.0], lower_lip, mid(lower_lip) * [0, 0.8, 8.0],
+                            inward * 9 + [0, 0, 4], 15.0)
+    t["mouthLeft"] = a.spread(np.r_[R.LIPS_OUTER, R.LIPS_INNER], [7.0, 0, 0], 18.0)
+    t["mouthRollLower"] = a.spread(np.r_[lower_outer, lower_inner],
+                                   np.r_[mid(lower_outer) * [0, 2.5, -4], mid(lower_inner) * [0, 1, -2.5]], 6.0, a.lower)
+    t["mouthRollUpper"] = a.spread(np.r_[upper_outer, upper_inner],
+                                   np.r_[mid(upper_outer) * [0, -2.5, -4], mid(upper_inner) * [0, -1, -2.5]], 6.0, 1 - a.lower)
+    chin = [17, 18, 200, 199, 175]
+    t["mouthShrugLower"] = a.spread(np.r_[lower_lip, chin], [0, 3.0, 1.5], 20.0, a.lower)
+    t["mouthShrugUpper"] = a.spread(upper_lip, mid(upper_lip) * [0, 2.5, 2.0], 10.0, 1 - a.lower)
+    inner_brows = np.r_[R.BROW_LEFT_UPPER[3:], R.BROW_LEFT_LOWER[3:], R.BROW_RIGHT_UPPER[3:], R.BROW_RIGHT_LOWER[3:]]
+    outer_brows = np.r_[R.BROW_LEFT_UPPER[:2], R.BROW_LEFT_LOWER[:2], R.BROW_RIGHT_UPPER[:2], R.BROW_RIGHT_LOWER[:2]]
+    t["browInnerUp"] = a.spread(np.r_[inner_brows, outer_brows],
+                                [[0, 6, 0.5]] * len(inner_brows) + [[0, 0, 0]] * len(outer_brows), 22.0)
+    cheeks = [207, 427, 187, 411, 206, 426]
+    t["cheekPuff"] = a.spread(cheeks, np.sign(P[cheeks, 0])[:, None] * [5, 0, 0] + [0, -1, 3], 22.0,
+                              1 - _falloff(np.abs(P[:, 0]), 20.0))
+    t["tongueOut"] = a.spread(lower_lip, mid(lower_lip) * [0, -3, 3], 10.0, a.lower)
+    return t
+
+
+def _close_lips(a: _Author) -> np.ndarray:
+    """Displacement that closes the canonical mesh's parted lips: each inner-lip pair meets halfway."""
+    P = a.P
+    half = (P[R.LIPS_LOWER_INNER] - P[R.LIPS_UPPER_INNER]) / 2
+    return a.lips(R.LIPS_UPPER_INNER, half, R.LIPS_LOWER_INNER, -half, 6.0)
+
+
+# ====================================================================== the rig
+class FaceRig:
+    """Neutral (468,3) mm, deltas (52,468,3), triangles (open mouth and eyes), uvs, jaw hinge."""
+
+    def __init__(self, neutral: np.ndarray, deltas: np.ndarray, triangles: np.ndarray,
+                 fill_triangles: np.ndarray, uvs: np.ndarray, jaw_weight: np.ndarray,
+                 hinge: np.ndarray = HINGE, jaw_max_deg: float = JAW_MAX_DEG,
+                 neck_pivot: np.ndarray = NECK_PIVOT):
+        self.neutral = neutral.astype(np.float32)
+        self.deltas = deltas.astype(np.float32)
+        self.triangles = triangles
+        self.fill_triangles = fill_triangles
+        self.uvs = uvs
+        self.jaw_weight = jaw_weight.astype(np.float32)
+        self.hinge = np.asarray(hinge, np.float32)
+        self.jaw_max = np.deg2rad(jaw_max_deg)
+        self.neck_pivot = np.asarray(neck_pivot, np.float32)
+        # decode(): linear targets before the hinge (they ride on the jaw), mouthClose after it.
+        self._jaw, self._close = INDEX["jawOpen"], INDEX["mouthClose"]
+        pre = np.ones(NUM_BLENDSHAPES, bool)
+        pre[[self._jaw, self._close]] = False
+        self._pre = np.flatnonzero(pre)
+        self._pre_deltas = self.deltas[self._pre].reshape(len(self._pre), -1)
+
+    @classmethod
+    @functools.lru_cache(maxsize=1)
+    def default(cls) -> "FaceRig":
+        """The project's rig, built from the canonical mesh (cached)."""
+        P, uvs, tris = canonical_mesh()
+        a = _Author(P)
+        fields = {**_symmetric_targets(a)}
+        for name, field in _left_targets(a).items():
+            fields[name] = field
+            fields[name[:-4] + "Right"] = a.mirrored(field)
+        fields["jawRight"] = a.mirrored(fields["jawLeft"])
+        fields["mouthRight"] = a.mirrored(fields["mouthLeft"])
+        neutral = (a.P + _close_lips(a)).astype(np.float32)
+        deltas = np.zeros((NUM_BLENDSHAPES, len(P), 3), np.float32)
+        for name, field in fields.items():
+            deltas[INDEX[name]] = field
+        open_tris, fill = _split_fill(tris)
+        rig = cls(neutral, deltas, open_tris, fill, uvs, a.lower)
+        # jawOpen: the hinge at weight 1, linearised; mouthClose cancels it on the lower lip.
+        jaw_delta = rig._hinge(neutral[None], np.ones(1, np.float32))[0] - neutral
+        lip_zone = _falloff(np.linalg.norm(a.P[:, None] - a.P[R.LIPS_LOWER_INNER][None], axis=-1).min(1), 14.0)
+        rig.deltas[INDEX["jawOpen"]] = jaw_delta
+        rig.deltas[INDEX["mouthClose"]] = -jaw_delta * (lip_zone * a.lower)[:, None]
+        missing = set(ARKIT_NAMES) - set(fields) - {"jawOpen", "mouthClose"}
+        assert not missing, missing
+        return rig
+
+    # ------------------------------------------------------------------ decoding
+    def _hinge(self, V: np.ndarray, jaw: np.ndarray) -> np.ndarray:
+        """Rotate each vertex about the hinge (x axis) by jaw * jaw_max, blended by jaw_weight."""
+        theta = (jaw * self.jaw_max)[:, None]
+        c, s = np.cos(theta), np.sin(theta)
+        y, z = V[..., 1] - self.hinge[1], V[..., 2] - self.hinge[2]
+        out = V.copy()
+        # Positive angle about +x carries points in front of the hinge downward.
+        out[..., 1] += self.jaw_weight * (y * c - z * s - y)
+        out[..., 2] += self.jaw_weight * (y * s + z * c - z)
+        return out
+
+    def decode_weights(self, weights: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
+        """(T,52) weights [+ (T,3) head pitch/yaw/roll radians] -> (T,468,3) float32 vertices in mm."""
+        w = np.asarray(weights, np.float32)
+        if w.ndim != 2 or w.shape[1] != NUM_BLENDSHAPES:
+            raise ValueError(f"weights must be (T, {NUM_BLENDSHAPES}), got {w.shape}")
+        T = len(w)
+        V = (w[:, self._pre] @ self._pre_deltas).reshape(T, -1, 3)
+        V += self.neutral
+        V = self._hinge(V, w[:, self._jaw])
+        V += w[:, self._close, None, None] * self.deltas[self._close]
+        if head is not None:
+            Rm = head_rotation(np.asarray(head, np.float32))
+            V = np.matmul(V - self.neck_pivot, Rm.transpose(0, 2, 1)) + self.neck_pivot
+        return V
+
+    def decode(self, motion: FaceMotion) -> np.ndarray:
+        """FaceMotion -> (T,468,3) float32 vertices in mm, head rotation applied."""
+        return self.decode_weights(motion.weights, motion.head)
+
+
+def head_rotation(head: np.ndarray) -> np.ndarray:
+    """(T,3) pitch, yaw, roll radians -> (T,3,3) rotation matrices Ry(yaw) @ Rx(pitch) @ Rz(roll)."""
+    p, y, r = (head[:, i] for i in range(3))
+    cp, sp, cy, sy, cr, sr = np.cos(p), np.sin(p), np.cos(y), np.sin(y), np.cos(r), np.sin(r)
+    one, zero = np.ones_like(p), np.zeros_like(p)
+    Rx = np.stack([one, zero, zero, zero, cp, -sp, zero, sp, cp], -1).reshape(-1, 3, 3)
+    Ry = np.stack([cy, zero, sy, zero, one, zero, -sy, zero, cy], -1).reshape(-1, 3, 3)
+    Rz = np.stack([cr, -sr, zero, sr, cr, zero, zero, zero, one], -1).reshape(-1, 3, 3)
+    return Ry @ Rx @ Rz
