@@ -345,8 +345,10 @@ def is_vowel(symbol: str) -> bool:
 
 def melody(num_words: int, rng: np.random.Generator) -> list[float]:
     """A stepwise pentatonic line, one note per word, as pitch offsets in percent."""
-    steps = np.cumsum(rng.choice([-1, 0, 1, 1, 2, -2], size=num_words))
-    notes = np.array(_SCALE)[np.clip(steps + 2, 0, len(_SCALE) - 1)] - 4
+    degree, notes = 2, []
+    for step in rng.choice([-2, -1, 0, 1, 1, 2], size=num_words):
+        degree = int(np.clip(degree + step, 0, len(_SCALE) - 1))   # a walk that stays in the range
+        notes.append(_SCALE[degree] - 4)
     return [100.0 * (2.0 ** (n / 12.0) - 1.0) for n in notes]
 
 
