@@ -176,7 +176,7 @@ def load_packs(data: Path, mc: ModelConfig, augmented: int, seed: int) -> tuple[
 
 def train(data: str | Path, out: str | Path, config: str = "small", steps: int | None = None,
           batch_size: int | None = None, seed: int = 0, augmented: int = 1, resume: bool = True,
-          threads: int | None = None, audio_encoder: str | None = None) -> Path:
+          threads: int | None = None, audio_encoder: str | None = None, until: int | None = None) -> Path:
     """The Python API of `talkstyle train`."""
     from .audio.features import get_audio_encoder
 
@@ -189,4 +189,5 @@ def train(data: str | Path, out: str | Path, config: str = "small", steps: int |
     name = audio_encoder or mc.audio_encoder
     mc = dataclasses.replace(mc, audio_encoder=name, audio_dim=get_audio_encoder(name).dim)
     train_pack, val_pack = load_packs(data, mc, augmented, seed)
-    return fit(train_pack, val_pack, out, mc, tc, seed, resume, {"config_name": config, "data": str(data)})
+    return fit(train_pack, val_pack, out, mc, tc, seed, resume, {"config_name": config, "data": str(data)},
+               until)

@@ -40,7 +40,8 @@ class VQOutput:
 
 
 class MotionTokenizer(nn.Module):
-    """A 1D-conv VQ-VAE over motion: 4 frames per code, trained with its reconstruction loss."""
+    """A 1D-conv VQ-VAE over motion: 4 frames per code on the unit sphere, trained with its
+    reconstruction, codebook and commitment losses."""
 
     def __init__(self, cfg: ModelConfig, beta: float = 0.25):
         super().__init__()
@@ -52,7 +53,6 @@ class MotionTokenizer(nn.Module):
                                      nn.ConvTranspose1d(h, h, 4, 2, 1), nn.GELU(),
                                      nn.ConvTranspose1d(h, cfg.motion_dim, 4, 2, 1))
         self.codebook = nn.Embedding(cfg.codebook_size, c)
-        nn.init.uniform_(self.codebook.weight, -1.0 / cfg.codebook_size, 1.0 / cfg.codebook_size)
 
     def encode(self, motion: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, T, D) with T a multiple of 4 -> continuous latents (B, T/4, c) and code indices.
@@ -64,14 +64,16 @@ class MotionTokenizer(nn.Module):
             h = conv(h * mask[:, None, ::step].to(h.dtype))
             if step < 4:
                 h = F.gelu(h)
-        z = h.transpose(1, 2)
-        dist = (z.pow(2).sum(-1, keepdim=True) - 2 * z @ self.codebook.weight.T
-                + self.codebook.weight.pow(2).sum(-1))
-        return z, dist.argmin(-1)
+        z = F.normalize(h.transpose(1, 2), dim=-1)
+        return z, (z @ self.codebook_vectors().T).argmax(-1)
+
+    def codebook_vectors(self) -> torch.Tensor:
+        # Codes and latents on the unit sphere (cosine VQ): bounded losses, fewer dead codes.
+        return F.normalize(self.codebook.weight, dim=-1)
 
     def forward(self, motion: torch.Tensor, mask: torch.Tensor) -> VQOutput:
         z, codes = self.encode(motion, mask)
-        q = self.codebook(codes)
+        q = self.codebook_vectors()[codes]
         code_mask = mask[:, ::DOWNSAMPLE].unsqueeze(-1).float()
         n_codes = code_mask.sum().clamp(min=1) * z.shape[-1]
         vq_loss = (((q - z.detach()) ** 2 + self.beta * (z - q.detach()) ** 2) * code_mask).sum() / n_codes
