@@ -83,6 +83,11 @@ def test_person_articulation_shows_in_the_mouth():
     wide, narrow = dataclasses.replace(wide, articulation=1.3), dataclasses.replace(wide, articulation=0.7)
     jaw = lambda p: take(person=p).motion.channel("jawOpen").mean()  # noqa: E731
     assert jaw(wide) > 1.5 * jaw(narrow)
+    rounder = take(person=dataclasses.replace(wide, lip_habit=1.0, jaw_side=1.0)).motion
+    spreader = take(person=dataclasses.replace(wide, lip_habit=-1.0, jaw_side=-1.0)).motion
+    assert rounder.channel("mouthPucker").mean() > spreader.channel("mouthPucker").mean() + 0.03
+    assert spreader.channel("mouthStretchLeft").mean() > rounder.channel("mouthStretchLeft").mean() + 0.02
+    assert rounder.channel("jawLeft").max() > 0.03 and rounder.channel("jawRight").max() == 0
 
 
 def test_head_nods_shakes_and_holds_still():

@@ -36,6 +36,9 @@ class PersonStyle:
     head_amplitude: float     # scale of head motion
     gaze_spread: float        # how far the eyes wander (0 = always at the camera)
     engine: str = "espeak"    # espeak | piper (piper's one natural voice: adult men, plain speech)
+    lead: float = 0.04        # how early the mouth moves before the sound, seconds
+    lip_habit: float = 0.0    # resting lip shape while talking: < 0 spread, > 0 rounded
+    jaw_side: float = 0.0     # the jaw drifts to one side as it opens: < 0 right, > 0 left
 
     @classmethod
     def from_id(cls, person_id: str, gender: str = "unknown", age_group: str = "adult",
@@ -64,6 +67,9 @@ class PersonStyle:
             head_amplitude=float(rng.uniform(0.5, 1.6)),
             gaze_spread=float(rng.uniform(0.2, 1.0)),
             engine="piper" if rng.random() < piper_share and gender == "male" and age_group != "child" else "espeak",
+            lead=float(rng.uniform(0.02, 0.06)),
+            lip_habit=float(rng.uniform(-1, 1)),
+            jaw_side=float(rng.uniform(-1, 1)),
         )
 
     def to_dict(self) -> dict:

@@ -15,6 +15,7 @@ import numpy as np
 from ...audio.tts import (Prosody, Speech, hold_vowels, melody, pad_silence, shape_prosody, speak, speak_piper,
                           voice_name)
 from ...errors import TalkstyleError
+from ...face.arkit import INDEX
 from ...face.motion import DEFAULT_FPS, FaceMotion
 from ..records import Prompt, SynthClip
 from .acoustics import frame_energy, pitch_contour
@@ -22,7 +23,7 @@ from .base import SynthJob, SynthResult
 from .expression import blink_weights, brow_weights, emotion_weights, gaze_weights
 from .head import head_rotation
 from .person import PersonStyle
-from .visemes import mouth_track, seal_lips
+from .visemes import arkit_vector, mouth_track, seal_lips
 
 # How wide the mouth moves per delivery; high-arousal emotions open it further with intensity.
 DELIVERY_GAIN = {"speaks": 1.0, "whispers": 0.7, "shouts": 1.35, "sings": 1.2}
@@ -48,6 +49,17 @@ def speak_as(line: str, prompt: Prompt, person: PersonStyle, rng: np.random.Gene
     return pad_silence(speech, *rng.uniform(*PAD_S, size=2)), prosody, voice
 
 
+def habits(mouth: np.ndarray, person: PersonStyle) -> np.ndarray:
+    """(T, 52) the person's own way of talking, in proportion to how open the jaw is: lips a
+    little spread or rounded, the jaw drifting to one side."""
+    jaw = mouth[:, [INDEX["jawOpen"]]]
+    h = person.lip_habit
+    shape = arkit_vector({"mouthStretch": 0.25 * max(-h, 0), "mouthPucker": 0.25 * max(h, 0),
+                          "mouthFunnel": 0.15 * max(h, 0),
+                          "jawLeft": 0.15 * max(person.jaw_side, 0), "jawRight": 0.15 * max(-person.jaw_side, 0)})
+    return jaw * shape[None]
+
+
 def perform(prompt: Prompt, line: str, person: PersonStyle, seed: int, fps: float = DEFAULT_FPS) -> SynthClip:
     """One synthetic take: speech audio, phones and the ground-truth face motion."""
     if not line.strip():
@@ -63,12 +75,13 @@ def perform(prompt: Prompt, line: str, person: PersonStyle, seed: int, fps: floa
     pitch = pitch_contour(speech.audio, speech.sample_rate, n, fps)
     arousal = 1 + 0.25 * level if a.family in AROUSED else 1.0
     gain = person.articulation * DELIVERY_GAIN.get(a.delivery, 1.0) * arousal * (0.75 + 0.35 * np.minimum(energy, 1))
-    mouth = mouth_track(speech.phones, n, fps, gain)
+    mouth = mouth_track(speech.phones, n, fps, gain, person.lead)
 
     pauses = [p.start for p in speech.phones if not p.symbol and p.end - p.start > 0.15]
     stressed = [p.start for p in speech.phones if "ˈ" in p.symbol]
     blink_rate = person.blink_rate * BLINK_FACTOR.get(a.family, 1.0)
     weights = (mouth.weights
+               + habits(mouth.weights, person)
                + emotion_weights(a.family, level, person, n, fps, r_emotion)
                + blink_weights(n, fps, blink_rate, pauses, r_blink)
                + brow_weights(stressed, pitch, a.family, level, a.delivery, person, n, fps, r_brow)

@@ -19,7 +19,7 @@ from ...audio.tts import is_vowel
 from ...data.records import Phone
 from ...face.arkit import INDEX, NUM_BLENDSHAPES
 
-LEAD_S = 0.04                       # mouth moves about one frame before the sound
+LEAD_S = 0.04                       # mouth moves about one frame before the sound (typical; per person)
 ROUNDING = ("mouthPucker", "mouthFunnel")
 
 # class -> ARKit target at articulation 1 (L/R pairs are written once, without the side).
@@ -138,12 +138,13 @@ def arkit_vector(spec: dict[str, float]) -> np.ndarray:
     return out
 
 
-def _dominance(table: dict[str, Dominance], default: Dominance, us: list[Unit], t: np.ndarray) -> np.ndarray:
-    """(U, T) dominance of each unit at each frame time, flat inside the unit."""
+def _dominance(table: dict[str, Dominance], default: Dominance, us: list[Unit], t: np.ndarray,
+               lead: float) -> np.ndarray:
+    """(U, T) dominance of each unit at each frame time, flat inside the unit (moved `lead` s early)."""
     d = [table.get(u.viseme, default) for u in us]
     alpha, before, after = (np.array([getattr(x, k) for x in d])[:, None] for k in ("alpha", "before", "after"))
-    start = np.array([u.start for u in us])[:, None] - LEAD_S
-    end = np.array([u.end for u in us])[:, None] - LEAD_S
+    start = np.array([u.start for u in us])[:, None] - lead
+    end = np.array([u.end for u in us])[:, None] - lead
     gap_before = np.clip(start - t[None], 0, None) / before
     gap_after = np.clip(t[None] - end, 0, None) / after
     return alpha * np.exp(-(gap_before ** 2) - gap_after ** 2) + 1e-9
@@ -160,16 +161,18 @@ class MouthTrack:
     closure: np.ndarray      # (T,) share of the bilabial closures in the dominance, 0..1
 
 
-def mouth_track(phones: list[Phone], num_frames: int, fps: float, gain: float | np.ndarray = 1.0) -> MouthTrack:
+def mouth_track(phones: list[Phone], num_frames: int, fps: float, gain: float | np.ndarray = 1.0,
+                lead: float = LEAD_S) -> MouthTrack:
     """Mouth/jaw weights for the phones. `gain` (scalar or (T,)) scales the opening channels:
-    person articulation x delivery x loudness. Layers added later are sealed with `seal_lips`."""
+    person articulation x delivery x loudness; `lead`: how early the mouth moves (s). Layers
+    added later are sealed with `seal_lips`."""
     us = units(phones)
     t = np.arange(num_frames) / fps
     if not us:
         return MouthTrack(np.zeros((num_frames, NUM_BLENDSHAPES), np.float32), np.zeros(num_frames, np.float32))
     targets = np.stack([arkit_vector(TARGETS[u.viseme]) for u in us])   # (U, 52)
-    d_main = _dominance(_MAIN, _MAIN_DEFAULT, us, t)                     # (U, T)
-    d_round = _dominance(_ROUND, _ROUND_DEFAULT, us, t)
+    d_main = _dominance(_MAIN, _MAIN_DEFAULT, us, t, lead)               # (U, T)
+    d_round = _dominance(_ROUND, _ROUND_DEFAULT, us, t, lead)
     w = np.where(_ROUND_MASK[None], (d_round.T @ targets) / d_round.sum(0)[:, None],
                  (d_main.T @ targets) / d_main.sum(0)[:, None])
     gain = np.broadcast_to(np.asarray(gain, np.float32), (num_frames,))[:, None]
