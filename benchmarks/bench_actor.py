@@ -1,6 +1,6 @@
 """Procedural actor speed: synthesis (TTS + motion, no render) against real time, one worker.
 
-    .venv/bin/python benchmarks/bench_actor.py [--clips 48] [--audio-stats]
+    .venv/bin/python benchmarks/bench_actor.py [--clips 48] [--audio-stats] [--style-check]
 
 Target: >= 100x real time per worker. Prints per-delivery figures, the TTS share and the hours of
 data one worker makes per minute (x workers for a build, CPU cores permitting).
@@ -24,6 +24,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clips", type=int, default=48)
     ap.add_argument("--audio-stats", action="store_true", help="also print audio statistics per style (slow)")
+    ap.add_argument("--style-check", action="store_true", help="also check that persons are identifiable")
     args = ap.parse_args()
     lines = [s for s in LINES.read_text().splitlines() if s.strip() and not s.startswith("#")]
     jobs = []
@@ -69,6 +70,8 @@ def main() -> None:
     print(f"one worker: {audio / wall * 60 / 3600:.2f} hours of data per minute")
     if args.audio_stats:
         audio_stats(lines)
+    if args.style_check:
+        style_check(lines)
 
 
 def audio_stats(lines: list[str]) -> None:
@@ -101,6 +104,42 @@ def audio_stats(lines: list[str]) -> None:
                          np.percentile(f, 90) - np.percentile(f, 10), voiced.mean(), contrast(clip)))
         m = np.nanmean(np.array(rows, float), 0)
         print(f"{family:9s} {delivery:8s}  {m[0]:6.1f}  {m[1]:.3f}  {m[2]:6.0f}  {m[3]:9.0f}  {m[4]:6.2f}  {m[5]:8.1f}")
+
+
+def style_check(lines: list[str], persons: int = 12, takes: int = 6) -> None:
+    """Is person-specific style in the data? Summarise each clip by simple motion statistics and
+    identify its person by the nearest centroid of the person's other clips (leave one out),
+    across different lines and emotions; chance is 1/persons."""
+    from talkstyle.face.arkit import INDEX
+
+    mouth = [INDEX[n] for n in ("jawOpen", "mouthPucker", "mouthStretchLeft", "jawLeft", "jawRight",
+                                "mouthSmileLeft", "mouthSmileRight")]
+
+    def features(clip) -> np.ndarray:
+        w, h = clip.motion.weights, np.degrees(clip.motion.head)
+        blink = w[:, INDEX["eyeBlinkLeft"]]
+        return np.concatenate([w[:, mouth].mean(0), w[:, mouth].std(0), np.abs(np.diff(h, axis=0)).mean(0),
+                               [((blink[1:] > 0.5) & (blink[:-1] <= 0.5)).mean()]])
+
+    feats, who = [], []
+    for p in range(persons):
+        gender = ("female", "male")[p % 2]
+        person = PersonStyle.from_id(f"style-{p}", gender)
+        for k in range(takes):
+            family = EMOTION_FAMILIES[(p + k) % len(EMOTION_FAMILIES)]
+            a = StyleAttributes(gender=gender, family=family, level=0.5)
+            feats.append(features(perform(Prompt("style", a), lines[(p * takes + k) % len(lines)], person, k)))
+            who.append(p)
+    x = np.array(feats)
+    x = (x - x.mean(0)) / (x.std(0) + 1e-9)
+    who = np.array(who)
+    hits = 0
+    for i in range(len(x)):
+        others = np.arange(len(x)) != i
+        cents = np.array([x[others & (who == p)].mean(0) for p in range(persons)])
+        hits += int(np.argmin(((cents - x[i]) ** 2).sum(1)) == who[i])
+    print(f"person identification from motion statistics: {hits / len(x):.0%} "
+          f"({persons} persons x {takes} clips, different lines and emotions; chance {1 / persons:.0%})")
 
 
 if __name__ == "__main__":
