@@ -56,11 +56,15 @@ def report(work) -> Path:
     data, eval_data = built(work, 3), built(work, 4)
     runs = {v: train_variant(v, data, work / v, steps=4, size="tiny", audio_encoder="mel", augmented=0,
                              threads=1, pretrain_steps=3) for v in ("talkstyle", "diffposetalk")}
-    code, err = cli("evaluate", "--data", data, "--eval-data", eval_data, "-o", work / "report",
-                    "-c", f"talkstyle={runs['talkstyle']},diffposetalk={runs['diffposetalk']}",
-                    "--steps", "2", "--evaluator-steps", "10", "--edit-clips", "2")
+    code, err = cli(*evaluate_args(work, data, eval_data, runs))
     assert code == 0, err
     return work / "report"
+
+
+def evaluate_args(work: Path, data: Path, eval_data: Path, runs: dict[str, Path]) -> list:
+    return ["evaluate", "--data", data, "--eval-data", eval_data, "-o", work / "report",
+            "-c", f"talkstyle={runs['talkstyle']},diffposetalk={runs['diffposetalk']}",
+            "--steps", "2", "--evaluator-steps", "10", "--edit-clips", "2"]
 
 
 def test_report_files_and_tables(report):
@@ -91,6 +95,18 @@ def test_report_json_numbers_and_p_values(report):
     style = r["style"]
     assert style["rows"][0]["model"] == "ground truth" and len(style["rows"]) == 1 + 2 * 3
     assert all(0 <= f["auc"] <= 1 for f in style["following"])
+
+
+def test_rerun_reuses_cached_generations(report, work):
+    cached = sorted((report / "cache").glob("*.npz"))
+    assert [p.name.split("-")[0] for p in cached] == ["diffposetalk", "talkstyle"]
+    before = json.loads((report / "report.json").read_text())["per_clip"]
+    stamps = [p.stat().st_mtime_ns for p in cached]
+    runs = {v: work / v for v in ("talkstyle", "diffposetalk")}
+    code, err = cli(*evaluate_args(work, built(work, 3), built(work, 4), runs))
+    assert code == 0, err
+    assert [p.stat().st_mtime_ns for p in cached] == stamps
+    assert json.loads((report / "report.json").read_text())["per_clip"] == before
 
 
 def test_paired_test_finds_a_real_difference_and_none_in_equal_samples():

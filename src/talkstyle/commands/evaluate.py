@@ -40,7 +40,10 @@ def evaluate(
     evaluator_steps: int = typer.Option(1500, help="Training steps of the style evaluator (cached in EVAL_DATA/cache)."),
     edit_clips: int = typer.Option(16, help="Clips whose prompt gets one-word edits."),
 ) -> None:
-    """Evaluate checkpoints on held-out persons: paper metrics, significance, style, lip sync; one report."""
+    """Evaluate checkpoints on held-out persons: paper metrics, significance, style, lip sync; one report.
+
+    Generations are cached in OUT/cache: a rerun (or one with a checkpoint added) generates only what is new.
+    """
     from ..animate import Settings
     from ..eval.report import write_report
     from ..eval.run import evaluate as run
@@ -50,7 +53,7 @@ def evaluate(
     if out.exists() and not out.is_dir():
         raise TalkstyleError(f"report folder is a file: {out}")
     result = run(data, parse_checkpoints(checkpoints), eval_data, Settings(cfg_audio, cfg_style, steps, sampler, seed),
-                 max_clips=max_clips, evaluator_steps=evaluator_steps, swap_clips=edit_clips)
+                 max_clips=max_clips, evaluator_steps=evaluator_steps, swap_clips=edit_clips, cache=out / "cache")
     typer.echo(f"wrote {write_report(result, out)}")
 
 

@@ -14,6 +14,8 @@ text, from the reference, from both. Then:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
 import warnings
 from pathlib import Path
@@ -24,6 +26,7 @@ import torch
 from tqdm import tqdm
 
 from ..animate import Settings
+from ..atomic import atomic_path
 from ..data.records import Prompt
 from ..errors import TalkstyleError
 from ..face.motion import FaceMotion
@@ -225,8 +228,12 @@ class Evaluation:
 
 def evaluate(data: str | Path, checkpoints: dict[str, Path], eval_data: str | Path | None = None,
              settings: Settings = Settings(), max_clips: int | None = None, evaluator_steps: int = 1500,
-             swap_clips: int = 16, progress: bool = True) -> Evaluation:
-    """Run the whole protocol; `checkpoints` in order, the first one is compared with the rest."""
+             swap_clips: int = 16, progress: bool = True, cache: Path | None = None) -> Evaluation:
+    """Run the whole protocol; `checkpoints` in order, the first one is compared with the rest.
+
+    With `cache`, each checkpoint's generations are kept there, so an interrupted or repeated
+    evaluation only generates what is missing (the key covers weights, settings and clips).
+    """
     data = Path(data)
     if eval_data is not None:
         check_eval_data(data, Path(eval_data))
@@ -237,15 +244,21 @@ def evaluate(data: str | Path, checkpoints: dict[str, Path], eval_data: str | Pa
     runs = []
     bar = tqdm(total=len(ckpts) * len(clips), desc="evaluate", unit="clip", disable=not progress)
     for ck in ckpts:
-        run = ModelRun(ck, {m: [] for m in MODES}, {m: [] for m in MODES})
-        for clip, inp in zip(clips, inputs):
-            for mode in MODES:
-                style = style_for(ck.model, mode, inp.text, clip.reference)
-                motion = generate(ck.model, inp.audio[ck.model.cfg.audio_encoder], style, settings)
-                run.motions[mode].append(motion)
-                run.metrics[mode].append(motion_metrics(motion, clip.target))
-            bar.update()
-        runs.append(run)
+        cached = _cache_file(cache, ck, settings, clips)
+        motions = load_motions(cached, len(clips)) if cached is not None else None
+        if motions is None:
+            motions = {m: [] for m in MODES}
+            for clip, inp in zip(clips, inputs):
+                for mode in MODES:
+                    style = style_for(ck.model, mode, inp.text, clip.reference)
+                    motions[mode].append(generate(ck.model, inp.audio[ck.model.cfg.audio_encoder], style, settings))
+                bar.update()
+            if cached is not None:
+                save_motions(cached, motions)
+        else:
+            bar.update(len(clips))
+        runs.append(ModelRun(ck, motions, {m: [motion_metrics(g, c.target) for g, c in zip(motions[m], clips)]
+                                           for m in MODES}))
     bar.close()
     alphas = {}
     for ck, run in zip(ckpts, runs):
@@ -266,6 +279,29 @@ def evaluate(data: str | Path, checkpoints: dict[str, Path], eval_data: str | Pa
         result.notes.append("no --eval-data: style accuracy, word edits and reference following were not run")
     result.lipsync = lipsync_section(ckpts, settings, result.notes)
     return result
+
+
+def _cache_file(cache: Path | None, ck: Checkpoint, settings: Settings, clips: list[TestClip]) -> Path | None:
+    if cache is None:
+        return None
+    weights = (ck.path / "model.safetensors").stat()
+    key = json.dumps([str(ck.path.resolve()), weights.st_size, weights.st_mtime_ns, dataclasses.asdict(settings),
+                      [c.clip_id for c in clips], [c.target.num_frames for c in clips]])
+    return cache / f"{ck.name}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.npz"
+
+
+def save_motions(path: Path, motions: dict[str, list[FaceMotion]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {f"{mode}_{i}": motion_to_array(m) for mode, ms in motions.items() for i, m in enumerate(ms)}
+    with atomic_path(path) as tmp:
+        np.savez(tmp, **arrays)
+
+
+def load_motions(path: Path, n: int) -> dict[str, list[FaceMotion]] | None:
+    if not path.is_file():
+        return None
+    with np.load(path) as z:
+        return {mode: [array_to_motion(z[f"{mode}_{i}"]) for i in range(n)] for mode in MODES}
 
 
 def check_eval_data(data: Path, eval_data: Path) -> None:
