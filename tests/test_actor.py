@@ -128,6 +128,8 @@ def test_deliveries_change_voice_and_mouth(clips):
     roll = lambda c: np.degrees(c.motion.head[:, 2]).std()  # noqa: E731
     assert roll(sing) > 1.5 * roll(clips["neutral"])   # singers sway
     assert whisper.motion.metadata["voice"] == "en-us+whisper"
+    wide = lambda c: c.motion.channel("eyeWideLeft").mean()  # noqa: E731
+    assert wide(shout) > wide(clips["neutral"]) + 0.1   # a shouting face strains
 
 
 def test_backend_implements_the_protocol(tmp_path):

@@ -67,6 +67,25 @@ def emotion_weights(family: str, level: float, person: PersonStyle, num_frames: 
     return np.clip(w, 0, 1).astype(np.float32)
 
 
+# How a delivery shows on the face, at full loudness: shouting strains it (eyes wide, brows up, jaw
+# thrust), whispering draws it in, singing softens the eyes.
+DELIVERY_TEMPLATES: dict[str, dict[str, float]] = {
+    "speaks": {},
+    "shouts": {"eyeWide": 0.30, "browInnerUp": 0.20, "browOuterUp": 0.20, "jawForward": 0.12,
+               "noseSneer": 0.15, "mouthStretch": 0.15},
+    "whispers": {"browInnerUp": 0.12, "eyeSquint": 0.12, "mouthPucker": 0.08},
+    "sings": {"eyeSquint": 0.15, "eyeBlink": 0.10, "browInnerUp": 0.08},
+}
+
+
+def delivery_weights(delivery: str, energy: np.ndarray, person: PersonStyle) -> np.ndarray:
+    """(T, 52) the delivery's face, following the loudness (`energy`: (T,) 0..1)."""
+    template = arkit_vector(DELIVERY_TEMPLATES.get(delivery, {}))
+    kernel = np.hanning(11) / np.hanning(11).sum()   # faces strain and relax over ~0.2 s
+    loud = np.convolve(np.clip(energy, 0, 1), kernel, mode="same")
+    return (np.clip(0.3 + loud, 0, 1)[:, None] * template[None] * person.expressivity).astype(np.float32)
+
+
 def _pulses(num_frames: int, fps: float, times: np.ndarray, rise: np.ndarray, fall: np.ndarray) -> np.ndarray:
     """(T,) sum of smooth bumps peaking (value 1) at `times`, rising/falling over the given spans."""
     t = np.arange(num_frames)[:, None] / fps

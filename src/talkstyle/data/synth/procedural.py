@@ -20,7 +20,7 @@ from ...face.motion import DEFAULT_FPS, FaceMotion
 from ..records import Prompt, SynthClip
 from .acoustics import frame_energy, pitch_contour
 from .base import SynthJob, SynthResult
-from .expression import blink_weights, brow_weights, emotion_weights, gaze_weights
+from .expression import blink_weights, brow_weights, delivery_weights, emotion_weights, gaze_weights
 from .head import head_rotation
 from .person import PersonStyle
 from .visemes import arkit_vector, mouth_track, seal_lips
@@ -83,6 +83,7 @@ def perform(prompt: Prompt, line: str, person: PersonStyle, seed: int, fps: floa
     weights = (mouth.weights
                + habits(mouth.weights, person)
                + emotion_weights(a.family, level, person, n, fps, r_emotion)
+               + delivery_weights(a.delivery, energy, person)
                + blink_weights(n, fps, blink_rate, pauses, r_blink)
                + brow_weights(stressed, pitch, a.family, level, a.delivery, person, n, fps, r_brow)
                + gaze_weights(n, fps, person, a.family, r_gaze))
