@@ -1,0 +1,99 @@
+"""`animate()` and `talkstyle animate`: a tiny trained model on real speech, bad input, the shipped model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from talkstyle.animate import Settings, animate
+from talkstyle.audio.io import load_audio
+from talkstyle.errors import TalkstyleError
+from talkstyle.face.motion import FaceMotion
+from talkstyle.model.checkpoint import DEFAULT_CHECKPOINT
+from test_cli_errors import assert_user_error, run
+from tiny_model import tiny_checkpoint, tiny_dataset
+
+SPEECH = Path(__file__).resolve().parents[1] / "src" / "talkstyle" / "assets" / "demo_speech.wav"
+FAST = Settings(steps=3)
+PROMPT = "A young woman speaks with a strong happy expression, nodding."
+
+
+def expected_frames(path: Path) -> int:
+    return int(round(sf.info(str(path)).duration * 25))
+
+
+def test_animate_writes_every_output(tmp_path):
+    motion = animate(SPEECH, PROMPT, checkpoint=tiny_checkpoint(), out_dir=tmp_path, settings=FAST, progress=False)
+    assert abs(motion.num_frames - expected_frames(SPEECH)) <= 1
+    assert motion.sample_rate == 16000 and len(motion.audio) == len(load_audio(SPEECH))
+    assert motion.metadata["prompt"] == PROMPT
+    for name in ("motion.npz", "preview.mp4", "livelink.csv", "face.glb"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    saved = FaceMotion.load(tmp_path / "motion.npz")
+    assert np.array_equal(saved.weights, motion.weights) and np.array_equal(saved.head, motion.head)
+
+
+def test_style_changes_the_motion_and_seeds_repeat():
+    ckpt = tiny_checkpoint()
+    text = animate(SPEECH, PROMPT, checkpoint=ckpt, settings=FAST, progress=False)
+    again = animate(SPEECH, PROMPT, checkpoint=ckpt, settings=FAST, progress=False)
+    ref = FaceMotion.load(sorted((tiny_dataset() / "clips").glob("*.npz"))[0])
+    both = animate(SPEECH, PROMPT, ref, checkpoint=ckpt, settings=FAST, progress=False)
+    assert np.array_equal(text.weights, again.weights)
+    assert not np.allclose(text.weights, both.weights)
+
+
+def test_any_audio_format_48k_stereo(tmp_path):
+    audio, sr = sf.read(str(SPEECH))
+    x48 = np.interp(np.arange(0, len(audio), sr / 48000), np.arange(len(audio)), audio)
+    path = tmp_path / "stereo48k.wav"
+    sf.write(str(path), np.stack([x48, 0.5 * x48], 1), 48000)
+    motion = animate(path, PROMPT, checkpoint=tiny_checkpoint(), settings=FAST, progress=False)
+    assert abs(motion.num_frames - expected_frames(SPEECH)) <= 1
+
+
+def test_silent_audio_warns_and_still_animates():
+    with pytest.warns(UserWarning, match="silent"):
+        motion = animate(np.zeros(16000, np.float32), PROMPT, checkpoint=tiny_checkpoint(), settings=FAST,
+                         progress=False)
+    assert motion.num_frames == 25
+
+
+def test_non_english_prompt_warns():
+    with pytest.warns(UserWarning, match="no style words"):
+        animate(np.zeros(8000, np.float32) + 0.01, "Der Mann spricht", checkpoint=tiny_checkpoint(), settings=FAST,
+                progress=False)
+
+
+def test_reference_without_a_face_is_an_error(tmp_path):
+    blind = FaceMotion.neutral(50)
+    blind.confidence = np.zeros(50, np.float32)
+    with pytest.raises(TalkstyleError, match="no face"):
+        animate(SPEECH, None, blind, checkpoint=tiny_checkpoint(), settings=FAST, progress=False)
+    with pytest.raises(TalkstyleError, match="must be a motion .npz or a video"):
+        animate(SPEECH, None, SPEECH, checkpoint=tiny_checkpoint(), settings=FAST, progress=False)
+
+
+def test_cli_errors_are_one_line_and_leave_no_output(tmp_path):
+    out = tmp_path / "out"
+    assert_user_error(run("animate", "--audio", SPEECH, "--style", "  ", "-o", out), "prompt is empty")
+    assert_user_error(run("animate", "--audio", tmp_path / "none.wav", "--style", PROMPT, "-o", out), "not found")
+    assert_user_error(run("animate", "--audio", SPEECH, "--style", PROMPT, "--checkpoint", tmp_path, "-o", out),
+                      "not a talkstyle checkpoint")
+    assert_user_error(run("animate", "--audio", SPEECH, "--style", PROMPT, "--sampler", "euler", "-o", out),
+                      "unknown sampler")
+    assert not out.exists()
+
+
+@pytest.mark.skipif(not (DEFAULT_CHECKPOINT / "config.json").is_file(), reason="no shipped model")
+def test_shipped_model_lip_syncs_real_speech():
+    """The bundled model on human speech: the mouth opens with the voice and rests in the pauses."""
+    motion = animate(SPEECH, PROMPT, settings=Settings(steps=6), progress=False)
+    audio = motion.audio
+    hop = 16000 // 25
+    env = np.array([np.sqrt(np.mean(audio[i * hop:(i + 1) * hop] ** 2)) for i in range(motion.num_frames)])
+    opening = motion.channel("jawOpen")
+    assert np.corrcoef(opening, env)[0, 1] > 0.3
+    assert opening.max() > 0.15
