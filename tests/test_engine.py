@@ -157,3 +157,13 @@ def test_cli_build_errors(tmp_path):
     assert r.returncode == 2 and "unknown synthesis backend" in r.stderr
     r = subprocess.run([*cmd[:-2], "--hours", "-1", "--out", str(tmp_path / "neg")], capture_output=True, text=True)
     assert r.returncode == 2 and "--hours must be positive" in r.stderr and not (tmp_path / "neg").exists()
+
+
+def test_build_with_the_procedural_actor(tmp_path):
+    s = engine.build(tmp_path, 0.004, seed=8, progress=False)  # the default backend, two or three clips
+    assert s.done >= 2 and not s.failed
+    ds = Dataset(tmp_path)
+    rec = ds.records()[0]
+    assert rec.phones and rec.motion.audio is not None and rec.motion.sample_rate == 16000
+    assert abs(rec.motion.duration - len(rec.motion.audio) / 16000) < 0.05
+    assert ds.manifest["backend"].eq("procedural").all() and ds.verify() == []
