@@ -5,7 +5,6 @@ deterministic motion), so these tests do not depend on the speed of the procedur
 """
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 from pathlib import Path

@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import TalkstyleError
 from .augment import augment_clip
 from .prompts import iter_prompts
-from .store import SPLIT_FRACTIONS, SPLITS, Dataset
+from .store import SPLIT_FRACTIONS, Dataset
 from .synth.base import SynthBackend, SynthJob
 from .vocab import load_lines
 
@@ -147,7 +147,7 @@ def run_clip(item: PlannedClip) -> float:
         result = backend.synthesize(job, Path(tmp))
         if result.clip is None:
             raise TalkstyleError(f"backend {backend.name!r} returned no motion for {job.clip_id}; "
-                                 "video-only backends need capture (talkstyle data capture)")
+                                 "video-only backends go through `talkstyle data synth` (capture)")
         clip = result.clip
         stored = clip.motion.duration
         if item.augment:
