@@ -139,10 +139,13 @@ def write_outputs(motion: FaceMotion, out_dir: Path) -> dict[str, Path]:
     """motion.npz, preview.mp4 (with the audio), livelink.csv and face.glb, each written atomically."""
     from .export.gltf import write_glb
     from .export.livelink import write_csv
+    from .render.grid import render_motion
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"motion": out_dir / "motion.npz", "livelink": out_dir / "livelink.csv", "glb": out_dir / "face.glb"}
+    paths = {"motion": out_dir / "motion.npz", "preview": out_dir / "preview.mp4",
+             "livelink": out_dir / "livelink.csv", "glb": out_dir / "face.glb"}
     motion.save(paths["motion"])
+    render_motion(motion, paths["preview"])
     write_csv(motion, paths["livelink"])
     write_glb(motion, paths["glb"])
     return paths

@@ -31,6 +31,3 @@ def main() -> None:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
 
-
-if __name__ == "__main__":
-    main()

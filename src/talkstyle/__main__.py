@@ -1,0 +1,4 @@
+"""`python -m talkstyle` is the `talkstyle` command."""
+from .cli import main
+
+main()
