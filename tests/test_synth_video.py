@@ -201,3 +201,32 @@ def test_bad_model_folder_exits_2_with_one_line(tmp_path):
 def test_sampling_settings_are_checked_before_loading(backend, change, message, tmp_path):
     with pytest.raises(TalkstyleError, match=message):
         VideoModelOptions(backend, tmp_path, **{**TINY, **change}).resolved()
+
+
+def test_captured_clips_join_the_manifest_and_rejected_ones_keep_their_reason(ltx2_dir, tmp_path):
+    from talkstyle.data.records import SynthClip
+    from talkstyle.data.scale import SynthDone, plan_jobs
+    from talkstyle.data.store import Dataset
+    from talkstyle.data.synth.video_rows import VideoLog, store_done
+    from talkstyle.face.motion import FaceMotion
+
+    dataset, log = Dataset(tmp_path / "ds", create=True), VideoLog(tmp_path / "ds")
+    backend = DiffusersVideoBackend(VideoModelOptions("ltx2", ltx2_dir, **TINY))
+    kept, rejected = plan_jobs("ltx2", 2, seed=0)
+    for job in (kept, rejected):
+        backend.synthesize(job, log.dir)
+    motion = FaceMotion.neutral(9)
+    motion.audio, motion.sample_rate = np.zeros(5760, np.float32), 16000
+    store_done(SynthDone(kept, log.video_path(kept.clip_id), True,
+                         SynthClip(motion, kept.prompt, kept.line, kept.person)), dataset, log, "ltx2")
+    store_done(SynthDone(rejected, log.video_path(rejected.clip_id), True, capture_error="no face found"),
+               dataset, log, "ltx2")
+
+    (row,) = dataset.compact().to_dict("records")
+    assert row["clip_id"] == kept.clip_id and row["backend"] == "ltx2" and row["prompt"] == kept.prompt.text
+    assert row["video_path"] == f"clips/{kept.clip_id}.mp4" and row["audio_path"]
+    assert streams(dataset.root / row["video_path"])["audio"] > 0
+    assert not log.video_path(kept.clip_id).exists()          # moved beside the motion, not copied
+    assert log.get(kept.clip_id).status == "captured"
+    assert log.get(kept.clip_id).video_path == row["video_path"]
+    assert (log.get(rejected.clip_id).status, log.get(rejected.clip_id).reason) == ("rejected", "no face found")

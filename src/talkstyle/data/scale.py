@@ -61,13 +61,20 @@ def plan_jobs(backend: str, n: int, seed: int, prompts: Sequence[Prompt] | None 
 def capture_generated(video: Path, job: SynthJob, has_speech_audio: bool) -> SynthClip:
     """Stage IV then III on one generated video: its motion (with the video's speech, if any)
     when it passes the filter; else a TalkstyleError saying why it was rejected."""
-    try:
-        from .capture import capture_video
-    except ImportError:
-        raise TalkstyleError("video capture (stage IV) is not available; rerun with --no-capture") from None
+    from .capture import capture_video
+
     motion = capture_video(video)
     return SynthClip(motion, job.prompt, job.line if has_speech_audio else "", job.person,
                      has_speech_audio=has_speech_audio)
+
+
+def capture_step() -> CaptureFn | None:
+    """The capture step for generated videos, or None where stage IV is not installed."""
+    try:
+        from .capture import capture_video  # noqa: F401
+    except ImportError:
+        return None
+    return capture_generated
 
 
 def _progress(total: int):
