@@ -51,7 +51,7 @@ def report(name: str, options: VideoModelOptions, n: int, out: Path, with_ray: b
           f"{o.steps} steps, {o.dtype}")
     print(f"  local loop: {total:.2f} s for {n} clips incl. load; {per_clip:.3f} s per clip after the first")
     print(f"  footage per worker-hour: {clip_s / per_clip:.2f} h "
-          f"(generation is {per_clip / clip_s:.1f}x slower than real time)")
+          f"({per_clip / clip_s:.2f} s of compute per second of video)")
     if torch.cuda.is_available():
         print(f"  peak GPU memory: {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB")
     if with_ray:
