@@ -183,9 +183,9 @@ def _left_targets(a: _Author) -> dict[str, np.ndarray]:
     cl = [291, 308]
     anchors = [61, 78, 0, 17, 13, 14]
     t["mouthSmileLeft"] = a.spread(cl + anchors + [425, 411],
-                                   [[4, 6, -3]] * 2 + [[0, 0, 0]] * 2 + [[0.5, 1.5, -0.5]] * 4
-                                   + [[1, 2.5, 1.5], [0.5, 1.5, 1]], 30.0)
-    t["mouthFrownLeft"] = a.spread(cl + anchors, [[1.5, -5, -1]] * 2 + [[0, 0, 0]] * 2 + [[0, -0.8, 0]] * 4, 25.0)
+                                   [[5.5, 8.5, -3.5]] * 2 + [[0, 0, 0]] * 2 + [[0.5, 2, -0.5]] * 4
+                                   + [[1.5, 4, 2], [0.5, 2.5, 1.5]], 30.0)
+    t["mouthFrownLeft"] = a.spread(cl + anchors, [[2, -7, -1.5]] * 2 + [[0, 0, 0]] * 2 + [[0, -1, 0]] * 4, 25.0)
     t["mouthDimpleLeft"] = a.spread(cl + anchors, [[3, 0.5, -4]] * 2 + [[0, 0, 0]] * 2 + [[0.5, 0, -0.5]] * 4, 18.0)
     lower_left = [314, 405, 321, 317, 402, 318]
     t["mouthStretchLeft"] = a.spread(cl + anchors + lower_left,
@@ -200,12 +200,12 @@ def _left_targets(a: _Author) -> dict[str, np.ndarray]:
     t["mouthUpperUpLeft"] = a.spread(upper_lip, left_half(upper_lip) * [0, 5, 0.5], 12.0, 1 - a.lower)
 
     t["browDownLeft"] = a.spread(np.r_[R.BROW_LEFT_UPPER, R.BROW_LEFT_LOWER],
-                                 np.tile(np.linspace([0, -3, 0], [-1.5, -5, 0.5], 5), (2, 1)), 15.0)
+                                 np.tile(np.linspace([0, -3.5, 0], [-2, -6.5, 0.5], 5), (2, 1)), 15.0)
     t["browOuterUpLeft"] = a.spread(np.r_[R.BROW_LEFT_UPPER, R.BROW_LEFT_LOWER],
-                                    np.tile(np.linspace([0, 6, 0], [0, 0, 0], 5), (2, 1)), 20.0)
+                                    np.tile(np.linspace([0, 8, 0], [0, 0, 0], 5), (2, 1)), 20.0)
     t["cheekSquintLeft"] = (a.spread([346, 347, 348, 349, 350], [0, 3.5, 1.0], 15.0, below)
                             + a.spread(lo, bulge * [0, 1.5, 0], 6.0, below))
-    t["noseSneerLeft"] = a.spread(np.r_[R.NOSE_WING_LEFT, [437, 343]], [0.5, 3.5, 0.5], 12.0, 1 - a.lower)
+    t["noseSneerLeft"] = a.spread(np.r_[R.NOSE_WING_LEFT, [437, 343]], [0.5, 4.5, 0.5], 12.0, 1 - a.lower)
     return t
 
 
@@ -227,7 +227,9 @@ def _symmetric_targets(a: _Author) -> dict[str, np.ndarray]:
     upper_lip, lower_lip = np.r_[upper_outer, upper_inner], np.r_[lower_outer, lower_inner]
     t["mouthFunnel"] = both(upper_lip, mid(upper_lip) * [0, 3.5, 4.5], lower_lip, mid(lower_lip) * [0, -3.5, 4.5],
                             inward * 4 + [0, 0, 2], 12.0)
-    t["mouthPucker"] = both(upper_lip, mid(upper_lip) * [0, -0.8, 8.0], lower_lip, mid(lower_lip) * [0, 0.8, 8.0],
+    squeeze = lambda idx: np.c_[-0.35 * P[idx, 0], np.zeros((len(idx), 2))]  # noqa: E731 - lips gather to the midline
+    t["mouthPucker"] = both(upper_lip, mid(upper_lip) * [0, -0.8, 8.0] + squeeze(upper_lip),
+                            lower_lip, mid(lower_lip) * [0, 0.8, 8.0] + squeeze(lower_lip),
                             inward * 9 + [0, 0, 4], 15.0)
     t["mouthLeft"] = a.spread(np.r_[R.LIPS_OUTER, R.LIPS_INNER], [7.0, 0, 0], 18.0)
     t["mouthRollLower"] = a.spread(np.r_[lower_outer, lower_inner],
@@ -240,7 +242,7 @@ def _symmetric_targets(a: _Author) -> dict[str, np.ndarray]:
     inner_brows = np.r_[R.BROW_LEFT_UPPER[3:], R.BROW_LEFT_LOWER[3:], R.BROW_RIGHT_UPPER[3:], R.BROW_RIGHT_LOWER[3:]]
     outer_brows = np.r_[R.BROW_LEFT_UPPER[:2], R.BROW_LEFT_LOWER[:2], R.BROW_RIGHT_UPPER[:2], R.BROW_RIGHT_LOWER[:2]]
     t["browInnerUp"] = a.spread(np.r_[inner_brows, outer_brows],
-                                [[0, 6, 0.5]] * len(inner_brows) + [[0, 0, 0]] * len(outer_brows), 22.0)
+                                [[0, 8.5, 0.5]] * len(inner_brows) + [[0, 0, 0]] * len(outer_brows), 22.0)
     cheeks = [207, 427, 187, 411, 206, 426]
     t["cheekPuff"] = a.spread(cheeks, np.sign(P[cheeks, 0])[:, None] * [5, 0, 0] + [0, -1, 3], 22.0,
                               1 - _falloff(np.abs(P[:, 0]), 20.0))

@@ -101,7 +101,11 @@ class Renderer:
         self.light_dir = np.asarray(list(light_dir), np.float32)
         self.light_dir /= np.linalg.norm(self.light_dir)
         self.background = background
-        self.texture = None if texture is None else _check_texture(texture)
+        if texture is None:
+            from .paint import default_texture
+
+            texture = default_texture()
+        self.texture = _check_texture(texture)
         self.mvp = camera_matrix(self.size)
         self._normals = _Normals(self.rig.triangles, len(self.rig.neutral))
         self._gl = None

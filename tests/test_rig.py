@@ -1,0 +1,90 @@
+"""FaceRig: each target does what its ARKit name says, on the subject's correct side."""
+import numpy as np
+import pytest
+
+from talkstyle.face import ARKIT_NAMES, FaceMotion
+from talkstyle.face import regions as R
+from talkstyle.face.rig import TARGET_DOCS, FaceRig, head_rotation
+
+
+@pytest.fixture(scope="module")
+def rig():
+    return FaceRig.default()
+
+
+def pose(rig, **weights):
+    w = np.zeros((1, 52), np.float32)
+    for name, value in weights.items():
+        w[0, ARKIT_NAMES.index(name)] = value
+    return rig.decode_weights(w)[0]
+
+
+def test_shapes_units_and_topology(rig):
+    assert rig.neutral.shape == (468, 3) and rig.deltas.shape == (52, 468, 3)
+    width = rig.neutral[:, 0].max() - rig.neutral[:, 0].min()
+    assert 140 < width < 170                                # millimetres
+    assert len(rig.triangles) + len(rig.fill_triangles) == 898 and len(rig.fill_triangles) == 46
+    assert set(TARGET_DOCS) == set(ARKIT_NAMES)            # every target is documented
+    assert np.abs(rig.deltas).reshape(52, -1).max(1).min() > 0.5   # and moves something
+
+
+def test_decode_is_vectorised_and_matches_frame_by_frame(rig):
+    rng = np.random.default_rng(0)
+    m = FaceMotion(rng.random((6, 52)) * 0.6, rng.normal(0, 0.1, (6, 3)))
+    batch = rig.decode(m)
+    assert batch.shape == (6, 468, 3) and batch.dtype == np.float32
+    one = np.stack([rig.decode(m.slice(i, i + 1))[0] for i in range(6)])
+    np.testing.assert_allclose(batch, one, atol=1e-4)
+
+
+def test_jaw_opens_monotonically_and_mouth_close_closes_it(rig):
+    gaps = [R.mouth_opening(pose(rig, jawOpen=w)) for w in (0, 0.25, 0.5, 1.0)]
+    assert gaps[0] < 1.0 and np.all(np.diff(gaps) > 1.0) and gaps[-1] > 12
+    assert R.mouth_opening(pose(rig, jawOpen=1, mouthClose=1)) < 2.0
+    chin_drop = rig.neutral[R.CHIN, 1] - pose(rig, jawOpen=1)[R.CHIN, 1]
+    assert chin_drop > 8
+
+
+def test_blinks_close_the_named_eye_only(rig):
+    n = rig.neutral
+    for side, other in (("Left", "right"), ("Right", "left")):
+        p = pose(rig, **{f"eyeBlink{side}": 1.0})
+        assert R.eye_opening(p, side.lower()) < 0.25 * R.eye_opening(n, side.lower())
+        assert R.eye_opening(p, other) == pytest.approx(R.eye_opening(n, other), abs=0.05)
+    assert R.eye_opening(pose(rig, eyeWideLeft=1), "left") > R.eye_opening(n, "left") + 2
+
+
+def test_smile_lifts_the_subjects_own_corner(rig):
+    left_corner, right_corner = 291, 61                    # the subject's left is +x
+    assert rig.neutral[left_corner, 0] > 0 > rig.neutral[right_corner, 0]
+    p = pose(rig, mouthSmileLeft=1)
+    assert p[left_corner, 1] - rig.neutral[left_corner, 1] > 5
+    assert abs(p[right_corner, 1] - rig.neutral[right_corner, 1]) < 1
+    frown = pose(rig, mouthFrownRight=1)
+    assert frown[right_corner, 1] - rig.neutral[right_corner, 1] < -4
+
+
+def test_brows_pucker_and_mirror_pairs(rig):
+    n = rig.neutral
+    inner = R.BROW_LEFT_UPPER[-1]
+    assert pose(rig, browInnerUp=1)[inner, 1] - n[inner, 1] > 5
+    assert pose(rig, browDownLeft=1)[inner, 1] - n[inner, 1] < -3
+    p = pose(rig, mouthPucker=1)
+    assert (p[R.LIPS_OUTER, 2] - n[R.LIPS_OUTER, 2]).mean() > 3       # lips forward
+    assert (np.ptp(p[R.LIPS_OUTER, 0]) < np.ptp(n[R.LIPS_OUTER, 0]) - 5)  # and narrower
+    mirror = n * [-1, 1, 1]
+    partner = np.argmin(((n[:, None] - mirror[None]) ** 2).sum(-1), axis=1)
+    for name in ("mouthSmileLeft", "eyeBlinkLeft", "browOuterUpLeft", "cheekSquintLeft"):
+        a = rig.deltas[ARKIT_NAMES.index(name)]
+        b = rig.deltas[ARKIT_NAMES.index(name.replace("Left", "Right"))]
+        np.testing.assert_allclose(b, a[partner] * [-1, 1, 1], atol=1e-4)
+
+
+def test_head_rotation_turns_the_nose(rig):
+    nose = R.NOSE_TIP
+    yaw = rig.decode_weights(np.zeros((1, 52)), np.array([[0, 0.3, 0]]))[0]
+    assert yaw[nose, 0] > rig.neutral[nose, 0] + 10          # positive yaw: toward the subject's left
+    pitch = rig.decode_weights(np.zeros((1, 52)), np.array([[0.3, 0, 0]]))[0]
+    assert pitch[nose, 1] < rig.neutral[nose, 1] - 10        # positive pitch: nose down
+    Rm = head_rotation(np.random.default_rng(1).normal(0, 0.4, (5, 3)))
+    np.testing.assert_allclose(Rm @ Rm.transpose(0, 2, 1), np.broadcast_to(np.eye(3), (5, 3, 3)), atol=1e-5)
