@@ -1,11 +1,13 @@
 """Figures of the procedural actor for docs/: look at what it makes.
 
-    .venv/bin/python benchmarks/actor_figures.py [--out docs]
+    .venv/bin/python benchmarks/actor_figures.py [--out docs] [--videos /tmp/actor_videos]
 
 actor_grid.png: the same line spoken with each emotion family (rows, strong intensity), rendered
 with the FaceRig at chosen moments (columns): a pause, a bilabial closure, an open vowel, a rounded
 vowel, a mid-sentence frame.
 actor_lipsync.png: mouth curves against the phones of one clip (red bands: p/b/m).
+With --videos DIR: actor_same_line.mp4 (one line, each emotion), actor_same_prompt.mp4 (one prompt,
+four lines), rendered with talkstyle.render's grid, and actor_grid_frame.png, a frame of the first.
 """
 from __future__ import annotations
 
@@ -88,14 +90,44 @@ def lipsync(path: Path) -> None:
     fig.savefig(path, dpi=80)
 
 
+def grid_videos(video_dir: Path, frame_png: Path) -> None:
+    """Two preview grids with talkstyle.render: the same line with each emotion (audio of the
+    first), and the same prompt with different lines; one frame of the first goes to docs."""
+    import av
+    from PIL import Image
+
+    from talkstyle.render.grid import render_grid
+
+    emotions = [take(f) for f in EMOTION_FAMILIES]
+    same_line = video_dir / "actor_same_line.mp4"
+    render_grid([c.motion for c in emotions], same_line, [c.prompt.attributes.family for c in emotions], size=256,
+                progress=False)
+    lines = ["Please pass me the bread and the butter, Bob.", "My mother bought a bright blue lamp at the market.",
+             "Maybe we can meet by the harbour after the parade.", "The old boat was painted bright blue."]
+    a = StyleAttributes(subject="woman", gender="female", emotion="happy", family="happy", level=0.6, head_motion="nod")
+    prompt = Prompt("A woman speaks with a clear happy expression while nodding.", a)
+    same_prompt = [perform(prompt, line, PERSON, seed=i) for i, line in enumerate(lines)]
+    render_grid([c.motion for c in same_prompt], video_dir / "actor_same_prompt.mp4",
+                [f"line {i + 1}" for i in range(len(lines))], size=256, progress=False)
+    with av.open(str(same_line)) as f:   # a frame in mid-sentence, as the viewer sees the video
+        frame = next(fr for i, fr in enumerate(f.decode(video=0)) if i == 38).to_ndarray(format="rgb24")
+    Image.fromarray(frame).quantize(128).save(frame_png, optimize=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="docs")
-    out = Path(ap.parse_args().out)
+    ap.add_argument("--videos", default=None, help="also write the preview grid videos into this folder")
+    args = ap.parse_args()
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     grid(out / "actor_grid.png")
     lipsync(out / "actor_lipsync.png")
     print(f"wrote {out / 'actor_grid.png'} and {out / 'actor_lipsync.png'}")
+    if args.videos:
+        Path(args.videos).mkdir(parents=True, exist_ok=True)
+        grid_videos(Path(args.videos), out / "actor_grid_frame.png")
+        print(f"wrote the grid videos into {args.videos} and {out / 'actor_grid_frame.png'}")
 
 
 if __name__ == "__main__":

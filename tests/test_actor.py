@@ -193,3 +193,15 @@ def test_emotion_shapes_the_voice_and_the_clip_saves(clips, tmp_path):
     back = FaceMotion.load(path)
     assert np.array_equal(back.weights, clips["angry"].motion.weights)
     assert back.metadata["person"]["person_id"] == "test-man" and back.metadata["attributes"]["family"] == "angry"
+
+
+def test_render_clip_writes_a_preview_with_audio(tmp_path):
+    import av
+
+    from talkstyle.data.synth.procedural import render_clip
+
+    clip = take(line="Bob met Pam.")
+    path = render_clip(clip, tmp_path / "clip.mp4", size=64)
+    with av.open(str(path)) as f:
+        assert f.streams.video and f.streams.audio
+        assert abs(f.streams.video[0].frames - clip.motion.num_frames) <= 1

@@ -99,6 +99,13 @@ def perform(prompt: Prompt, line: str, person: PersonStyle, seed: int, fps: floa
     return SynthClip(motion=motion, prompt=prompt, line=line, person=person.person_id, phones=speech.phones)
 
 
+def render_clip(clip: SynthClip, path: str | Path, size: int = 256) -> Path:
+    """Preview mp4 of a clip: the FaceRig rendered with the clip's audio, captioned with its prompt."""
+    from ...render.grid import render_grid
+
+    return render_grid([clip.motion], path, [clip.prompt.text], size=size, columns=1, progress=False)
+
+
 class ProceduralBackend:
     """SynthBackend: the person's style comes from the job's person id and the prompt's subject.
     `piper_share` of the grown men speak with piper's natural voice (slow: off by default)."""
