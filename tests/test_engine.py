@@ -131,11 +131,9 @@ def test_failing_jobs_leave_no_rows(tmp_path, monkeypatch):
         return real(self, job, workdir)
 
     monkeypatch.setattr(PlaceholderBackend, "synthesize", flaky)
-    engine._worker.clear()
     s = engine.build(tmp_path, 0.02, seed=5, backend=BACKEND, progress=False)
     assert s.failed and all("backend bug" in f for f in s.failed)
     assert not any(c.endswith("3") for c in Dataset(tmp_path).manifest["clip_id"])
-    engine._worker.clear()
 
 
 def test_two_workers_build_the_same_dataset(tmp_path):
@@ -166,3 +164,14 @@ def test_build_with_the_procedural_actor(tmp_path):
     assert rec.phones and rec.motion.audio is not None and rec.motion.sample_rate == 16000
     assert abs(rec.motion.duration - len(rec.motion.audio) / 16000) < 0.05
     assert ds.manifest["backend"].eq("procedural").all() and ds.verify() == []
+
+
+def test_render_writes_a_preview_with_audio(tmp_path):
+    import av
+
+    s = engine.build(tmp_path, 0.0005, seed=9, backend=BACKEND, augment_frac=0, render=True, progress=False)
+    assert s.done == 1 and not s.failed
+    row = Dataset(tmp_path).manifest.iloc[0]
+    with av.open(str(tmp_path / row["video_path"])) as c:
+        assert {st.type for st in c.streams} == {"video", "audio"}
+        assert abs(c.duration / 1e6 - row["duration"]) < 0.2

@@ -59,15 +59,17 @@ def build(hours: float = typer.Option(..., "--hours", help="Hours of speech to s
           seed: int = typer.Option(0, "--seed"),
           augment_frac: float = typer.Option(0.2, "--augment-frac",
                                              help="Share of still/natural clips that also get a nod or shake copy."),
-          backend: str = typer.Option("procedural", "--backend", help="'procedural' or module:Class."),
+          backend: str = typer.Option("procedural", "--backend",
+                                       help="'procedural', 'procedural-piper' or module:Class."),
           persons_per_group: int = typer.Option(8, "--persons-per-group",
                                                 help="Synthetic persons per gender x age group."),
+          render: bool = typer.Option(False, "--render", help="Also write a preview mp4 per clip (slow)."),
           ) -> None:
     """Build a dataset: balanced prompts -> synthetic clips -> augmentation -> store. Resumable."""
     from ..data.engine import build as run_build
 
     s = run_build(out, hours, seed=seed, workers=workers, backend=backend, augment_frac=augment_frac,
-                  persons_per_group=persons_per_group)
+                  persons_per_group=persons_per_group, render=render)
     print(f"{s.done} clips made, {s.skipped} already there, {len(s.failed)} failed of {s.planned} planned; "
           f"{s.seconds_stored / 3600:.2f} h stored in {s.wall_s:.0f} s -> {out}")
     if s.failed:

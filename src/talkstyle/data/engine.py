@@ -31,7 +31,8 @@ from .store import SPLIT_FRACTIONS, Dataset
 from .synth.base import SynthBackend, SynthJob
 from .vocab import load_lines
 
-BACKENDS = {"procedural": "talkstyle.data.synth.procedural:ProceduralBackend"}
+BACKENDS = {"procedural": "talkstyle.data.synth.procedural:ProceduralBackend",
+            "procedural-piper": "talkstyle.data.synth.procedural:ProceduralPiperBackend"}
 AGE_GROUPS = ("child", "young", "adult", "senior")
 WORDS_PER_SECOND = 3.2          # the procedural actor, measured; plans hours before anything is spoken
 COMPACT_EVERY = 100             # clips between manifest compactions
@@ -117,18 +118,19 @@ def load_backend(spec: str) -> SynthBackend:
         raise TalkstyleError(f"unknown synthesis backend {spec!r} ({e})") from None
 
 
-_worker: dict = {}   # this process's dataset and backend (one per worker process)
+_worker: dict = {}   # this process's dataset, backend and options (one per worker process)
 
 
-def _setup(root: str, backend: str) -> None:
+def _setup(root: str, backend: str, render: bool) -> None:
     if _worker.get("key") != (root, backend):
         _worker.update(key=(root, backend), dataset=Dataset(root), backend=load_backend(backend))
+    _worker["render"] = render
 
 
-def _init_worker(root: str, backend: str) -> None:
+def _init_worker(root: str, backend: str, render: bool) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it, letting running clips finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _setup(root, backend)
+    _setup(root, backend, render)
     parent = os.getppid()
 
     def watch_parent() -> None:  # a build killed with -9 must not leave its workers running
@@ -144,7 +146,8 @@ def run_clip(item: PlannedClip) -> float:
     ds, backend = _worker["dataset"], _worker["backend"]
     job = item.job
     with tempfile.TemporaryDirectory(prefix="talkstyle-synth-") as tmp:
-        result = backend.synthesize(job, Path(tmp))
+        tmp = Path(tmp)
+        result = backend.synthesize(job, tmp)
         if result.clip is None:
             raise TalkstyleError(f"backend {backend.name!r} returned no motion for {job.clip_id}; "
                                  "video-only backends go through `talkstyle data synth` (capture)")
@@ -155,10 +158,20 @@ def run_clip(item: PlannedClip) -> float:
             rng = np.random.default_rng([job.seed, 7])
             aug = augment_clip(clip, item.augment, rng)
             ds.add(aug, f"{job.clip_id}-{item.augment}", backend.name, augmented=item.augment,
-                   source_clip=job.clip_id, split=item.split)
+                   source_clip=job.clip_id, split=item.split, video=_preview(aug, tmp / "augmented.mp4"))
             stored += aug.motion.duration
-        ds.add(clip, job.clip_id, backend.name, split=item.split, video=result.video)
+        video = result.video or _preview(clip, tmp / "preview.mp4")
+        ds.add(clip, job.clip_id, backend.name, split=item.split, video=video)
     return stored
+
+
+def _preview(clip, path: Path) -> Path | None:
+    """With --render: the clip's preview mp4 (rig render with its audio and prompt), else None."""
+    if not _worker["render"]:
+        return None
+    from .synth.procedural import render_clip
+
+    return render_clip(clip, path)
 
 
 @dataclasses.dataclass
@@ -172,8 +185,10 @@ class BuildSummary:
 
 
 def build(out: str | Path, hours: float, seed: int = 0, workers: int = 1, backend: str = "procedural",
-          augment_frac: float = 0.2, persons_per_group: int = 8, progress: bool = True) -> BuildSummary:
-    """Build (or resume, or extend) a dataset folder. Safe to interrupt at any moment."""
+          augment_frac: float = 0.2, persons_per_group: int = 8, render: bool = False,
+          progress: bool = True) -> BuildSummary:
+    """Build (or resume, or extend) a dataset folder. Safe to interrupt at any moment.
+    `render` also writes a preview mp4 per clip (clips/<id>.mp4; much slower)."""
     if workers < 1:
         raise TalkstyleError(f"--workers must be at least 1, got {workers}")
     # Fail on bad settings before anything is written.
@@ -203,7 +218,7 @@ def build(out: str | Path, hours: float, seed: int = 0, workers: int = 1, backen
     bar = tqdm(total=len(items), initial=summary.skipped, desc="build", unit="clip", disable=not progress,
                dynamic_ncols=True)
     try:
-        for clip_id, stored, error in _execute(todo, str(out), backend, workers):
+        for clip_id, stored, error in _execute(todo, str(out), backend, workers, render):
             if error:
                 summary.failed.append(f"{clip_id}: {error}")
                 bar.write(f"failed {clip_id}: {error}")
@@ -220,11 +235,11 @@ def build(out: str | Path, hours: float, seed: int = 0, workers: int = 1, backen
     return summary
 
 
-def _execute(todo: list[PlannedClip], root: str, backend: str, workers: int
+def _execute(todo: list[PlannedClip], root: str, backend: str, workers: int, render: bool
              ) -> Iterator[tuple[str, float, str]]:
     """(clip id, seconds stored, error or "") per job, in this process or in spawned workers."""
     if workers == 1:
-        _setup(root, backend)
+        _setup(root, backend, render)
         for it in todo:
             yield it.job.clip_id, *_guarded(it)
         return
@@ -233,7 +248,7 @@ def _execute(todo: list[PlannedClip], root: str, backend: str, workers: int
         os.environ.setdefault(var, "1")
     queue = iter(todo)
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
-                             initargs=(root, backend)) as pool:
+                             initargs=(root, backend, render)) as pool:
         try:
             # A few jobs per worker in flight: an interrupt loses little and memory stays flat.
             running = {pool.submit(_guarded, it): it.job.clip_id for it in itertools.islice(queue, 4 * workers)}
