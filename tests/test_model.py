@@ -150,3 +150,12 @@ def test_checkpoint_round_trip_fp16_and_wrong_config(tmp_path):
         load_generator(tmp_path / "other")
     with pytest.raises(TalkstyleError, match="not a talkstyle checkpoint"):
         load_generator(tmp_path)
+
+
+def test_style_of_an_empty_window_is_finite_in_eval_mode():
+    model = make_model()
+    mask = torch.zeros(2, 20, dtype=torch.bool)
+    mask[0] = True
+    with torch.no_grad():
+        out = model.motion_style(torch.randn(2, 20, CFG.motion_dim), mask)
+    assert torch.isfinite(out.mu).all()

@@ -156,7 +156,9 @@ class StyleGenerator(nn.Module):
         m_acc = m_vel[:, 1:] * m_vel[:, :-1]
         smooth = ((x0_hat.diff(n=2, dim=1) ** 2) * m_acc).sum() / frames
         kl = style_out.kl()
-        contrast = soft_contrastive_loss(style_out.mu, text_s, batch.attrs.repeat(2, 1), tcfg.contrast_tau)
+        has_ref = torch.cat([mask_a, mask_b]).any(1)             # windows past a clip's end have no style
+        contrast = soft_contrastive_loss(style_out.mu[has_ref], text_s[has_ref], batch.attrs.repeat(2, 1)[has_ref],
+                                         tcfg.contrast_tau)
         total = (simple + tcfg.w_vel * vel + tcfg.w_smooth * smooth + tcfg.w_kl * kl
                  + tcfg.w_vq * style_out.vq.loss + tcfg.w_contrast * contrast)
         return {"total": total, "simple": simple, "vel": vel, "smooth": smooth, "kl": kl,

@@ -114,7 +114,11 @@ class MotionStyleEncoder(nn.Module):
         """motion (B, T, D) normalised, mask (B, T) bool of valid frames; T a multiple of 4."""
         vq = self.tokenizer(motion, mask)
         code_mask = mask[:, ::DOWNSAMPLE]
-        h = self.transformer(self.code_in(vq.quantized), src_key_padding_mask=~code_mask)
+        # A window with no real frame (past a clip's end) still attends to one token: a fully
+        # masked row is NaN in PyTorch's inference fast path. Its pooling weight stays 0.
+        keys = code_mask.clone()
+        keys[:, 0] |= ~code_mask.any(1)
+        h = self.transformer(self.code_in(vq.quantized), src_key_padding_mask=~keys)
         w = code_mask.unsqueeze(-1).float()
         pooled = (h * w).sum(1) / w.sum(1).clamp(min=1)
         mu, logvar = self.head(pooled).chunk(2, dim=-1)
