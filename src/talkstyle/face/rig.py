@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 
+import numba
 import numpy as np
 
 from . import regions as R
@@ -328,16 +329,38 @@ class FaceRig:
         T = len(w)
         V = (w[:, self._pre] @ self._pre_deltas).reshape(T, -1, 3)
         V += self.neutral
-        V = self._hinge(V, w[:, self._jaw])
-        V += w[:, self._close, None, None] * self.deltas[self._close]
-        if head is not None:
-            Rm = head_rotation(np.asarray(head, np.float32))
-            V = np.matmul(V - self.neck_pivot, Rm.transpose(0, 2, 1)) + self.neck_pivot
-        return V
+        head = np.zeros((T, 3), np.float32) if head is None else np.asarray(head, np.float32)
+        Rm = head_rotation(head).astype(np.float32)
+        return _hinge_close_rotate(V, (w[:, self._jaw] * self.jaw_max).astype(np.float32),
+                                   np.ascontiguousarray(w[:, self._close]), self.jaw_weight,
+                                   self.deltas[self._close], np.float32(self.hinge[1]), np.float32(self.hinge[2]),
+                                   Rm, self.neck_pivot)
 
     def decode(self, motion: FaceMotion) -> np.ndarray:
         """FaceMotion -> (T,468,3) float32 vertices in mm, head rotation applied."""
         return self.decode_weights(motion.weights, motion.head)
+
+
+@numba.njit(cache=True, fastmath=True)
+def _hinge_close_rotate(V, jaw_angle, close_w, jaw_weight, close_delta, hinge_y, hinge_z, R, pivot):
+    """In place, per vertex: jaw hinge (as `_hinge`), then mouthClose, then head rotation about the
+    neck pivot. One fused pass: numpy's temporaries made decode 4x slower."""
+    for t in range(V.shape[0]):
+        c, s, cw, r = np.cos(jaw_angle[t]) - 1.0, np.sin(jaw_angle[t]), close_w[t], R[t]
+        for v in range(V.shape[1]):
+            x, y, z = V[t, v, 0], V[t, v, 1], V[t, v, 2]
+            jw = jaw_weight[v]
+            if jw != 0.0:
+                yy, zz = y - hinge_y, z - hinge_z
+                y += jw * (yy * c - zz * s)
+                z += jw * (yy * s + zz * c)
+            x += cw * close_delta[v, 0] - pivot[0]
+            y += cw * close_delta[v, 1] - pivot[1]
+            z += cw * close_delta[v, 2] - pivot[2]
+            V[t, v, 0] = r[0, 0] * x + r[0, 1] * y + r[0, 2] * z + pivot[0]
+            V[t, v, 1] = r[1, 0] * x + r[1, 1] * y + r[1, 2] * z + pivot[1]
+            V[t, v, 2] = r[2, 0] * x + r[2, 1] * y + r[2, 2] * z + pivot[2]
+    return V
 
 
 def head_rotation(head: np.ndarray) -> np.ndarray:
