@@ -114,7 +114,7 @@ _TOKEN = re.compile(r"[a-z]+(?:[-'][a-z]+)*")
 _EXPRESSION_NOUNS = frozenset("expression look demeanor demeanour mood face tone air manner smile".split())
 # ... and after a copula: "he is grumpy", "she looks weary".
 _COPULAS = frozenset("is looks seems feels appears sounds".split())
-_STOPWORDS = frozenset("a an the with and while on in of to his her their its very is are be".split())
+_STOPWORDS = frozenset("a an the with and while on in of to his her their its my your our this that very is are be".split())
 # Words are compared inside this frame: bare words embed poorly ("petrified" -> "frightened" 0.36,
 # "feeling petrified" -> "feeling terrified" 0.65). Below the threshold a word is reported, not mapped.
 _EMOTION_FRAME = "feeling {}"
