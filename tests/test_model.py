@@ -159,3 +159,16 @@ def test_style_of_an_empty_window_is_finite_in_eval_mode():
     with torch.no_grad():
         out = model.motion_style(torch.randn(2, 20, CFG.motion_dim), mask)
     assert torch.isfinite(out.mu).all()
+
+
+def test_guidance_branches_only_for_nonzero_scales():
+    model = make_model()
+    audio = np.random.default_rng(0).standard_normal((30, CFG.audio_dim)).astype(np.float32)
+    style = model.style_vector(text=torch.randn(CFG.text_dim))
+    calls = []
+    hook = model.denoiser.register_forward_hook(lambda m, args, out: calls.append(len(args[0])))
+    outs = {scales: model.generate(audio, style, steps=2, cfg_audio=scales[0], cfg_style=scales[1])
+            for scales in [(0.0, 0.0), (1.0, 0.0), (0.0, 2.0), (1.0, 2.0)]}
+    hook.remove()
+    assert calls == [1] * 4 + [2] * 4 + [2] * 4 + [3] * 4          # 2 windows x 2 steps each
+    assert not np.allclose(outs[(0.0, 0.0)], outs[(1.0, 2.0)])

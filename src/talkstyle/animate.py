@@ -125,8 +125,10 @@ def animate(audio: str | Path | np.ndarray, style: str | None = None,
         s = model.style_vector(text, motion_to_array(reference) if reference is not None else None)
         windows = range(model.num_windows(frames))
         bar = tqdm(windows, desc="animating", unit="window", disable=not progress, leave=False)
+        # With no style the style-dropped branch equals the conditional one: skip it.
+        cfg_style = settings.cfg_style if (style is not None or reference is not None) else 0.0
         x = model.generate(feats, s, sampler=settings.sampler, steps=settings.steps, cfg_audio=settings.cfg_audio,
-                           cfg_style=settings.cfg_style, seed=settings.seed, progress=bar)
+                           cfg_style=cfg_style, seed=settings.seed, progress=bar)
     motion = dataclasses.replace(array_to_motion(x), audio=wav, sample_rate=SAMPLE_RATE, metadata={
         "generator": "talkstyle", "prompt": style, "style_ref": str(style_ref) if isinstance(style_ref, (str, Path)) else None,
         "checkpoint": str(checkpoint) if checkpoint else "bundled", **dataclasses.asdict(settings)})

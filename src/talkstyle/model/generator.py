@@ -182,22 +182,25 @@ class StyleGenerator(nn.Module):
         feats[:total] = torch.from_numpy(np.asarray(audio, np.float32))    # zero-padded as in training
         scheduler = sampling_scheduler(cfg, sampler)
         gen = torch.Generator().manual_seed(seed)
-        guide = cfg_audio != 0 or cfg_style != 0
-        styles = torch.stack([style, style, self.null_style]) if guide else style[None]
+        # Classifier-free guidance: one batch holding the full condition and, for each non-zero
+        # scale, the same with that condition dropped to its learned null.
+        drop_audio, drop_style = cfg_audio != 0, cfg_style != 0
+        styles = torch.stack([style] + [style] * drop_audio + [self.null_style] * drop_style)
         basis = self.basis(styles)
         prev_motion, prev_audio = self.denoiser.start_motion, self.denoiser.start_audio
         out = []
         for w in (progress if progress is not None else range(n_win)):
             win_audio = torch.cat([prev_audio, feats[w * n:(w + 1) * n]])
-            audios = win_audio[None]
-            if guide:      # batch of three: full condition, audio dropped, style dropped
-                audios = torch.stack([win_audio, self.denoiser.null_audio.expand_as(win_audio), win_audio])
+            audios = torch.stack([win_audio] + [self.denoiser.null_audio.expand_as(win_audio)] * drop_audio
+                                 + [win_audio] * drop_style)
             prevs = prev_motion[None].expand(len(audios), -1, -1)
 
             def x0_fn(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
                 k = len(audios)
                 x0, _ = self.denoiser(x.expand(k, -1, -1), t.expand(k), prevs, audios, styles, basis)
-                return guided(x0[:1], x0[1:2], x0[2:3], cfg_audio, cfg_style) if guide else x0
+                no_audio = x0[1:2] if drop_audio else x0[:1]
+                no_style = x0[-1:] if drop_style else x0[:1]
+                return guided(x0[:1], no_audio, no_style, cfg_audio, cfg_style)
 
             if cfg.regression:
                 x = x0_fn(torch.zeros(1, n, cfg.motion_dim), torch.tensor([cfg.train_timesteps - 1]))[0]
