@@ -172,7 +172,8 @@ def load_whisper(intra_threads: int = 0):
 
     threads = intra_threads or min(2, os.cpu_count() or 1)
     return ctranslate2.models.Whisper(str(whisper_model_dir()), device="cpu",
-                                      intra_threads=threads, inter_threads=1)
+                                      intra_threads=threads, inter_threads=1,
+                                      compute_type="float32")  # the shipped fp16 weights run as fp32 on CPU anyway
 
 
 class WhisperEncoder(AudioEncoder):

