@@ -33,7 +33,7 @@ class Settings:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        from .model.diffusion import SAMPLERS
+        from .model.config import SAMPLERS
 
         if self.sampler not in SAMPLERS:
             raise TalkstyleError(f"unknown sampler '{self.sampler}': choose one of {', '.join(SAMPLERS)}")
@@ -101,12 +101,7 @@ def animate(audio: str | Path | np.ndarray, style: str | None = None,
     `audio` is a file path (anything ffmpeg reads) or 16 kHz mono float32 samples. With `out_dir`,
     also writes motion.npz, preview.mp4, livelink.csv and face.glb there.
     """
-    import torch
-
-    from .audio.features import get_audio_encoder, num_frames_for
-    from .model.generator import array_to_motion, motion_to_array
-    from .text.encoder import get_text_encoder
-
+    # Check every input before the heavy imports, so that bad input fails fast.
     if style is not None:
         check_prompt(style)
     wav = load_audio(audio) if not isinstance(audio, np.ndarray) else np.asarray(audio, np.float32)
@@ -116,6 +111,12 @@ def animate(audio: str | Path | np.ndarray, style: str | None = None,
         warnings.warn("the audio is silent: the face will stay near its resting pose", stacklevel=2)
     reference = load_reference(style_ref) if style_ref is not None else None
     model = _cached_generator(str(checkpoint) if checkpoint is not None else None)
+
+    import torch
+
+    from .audio.features import get_audio_encoder, num_frames_for
+    from .model.generator import array_to_motion, motion_to_array
+    from .text.encoder import get_text_encoder
 
     torch.set_num_threads(min(2, torch.get_num_threads()))
     frames = num_frames_for(len(wav))

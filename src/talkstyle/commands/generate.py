@@ -49,6 +49,10 @@ def train(
     resume: bool = typer.Option(True, help="Continue the run in --out if there is one."),
 ) -> None:
     """Train the style generator (resumable; EMA weights saved as safetensors + config.json)."""
+    from ..errors import TalkstyleError
+
+    if not data.is_dir():            # before importing torch: bad input fails fast
+        raise TalkstyleError(f"dataset folder not found: {data}")
     from ..train import train as run
 
     path = run(data, out, config=config, steps=steps, batch_size=batch_size, seed=seed, augmented=augmented,

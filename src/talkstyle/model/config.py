@@ -12,6 +12,7 @@ from ..errors import TalkstyleError
 from ..face.arkit import NUM_BLENDSHAPES
 
 MOTION_DIM = NUM_BLENDSHAPES + 3        # 52 ARKit weights + head pitch, yaw, roll
+SAMPLERS = ("ddim", "dpm", "ddpm")      # diffusers schedulers for sampling (see diffusion.py)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,9 +11,7 @@ import torch
 from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
 
 from ..errors import TalkstyleError
-from .config import ModelConfig
-
-SAMPLERS = ("ddim", "dpm", "ddpm")
+from .config import SAMPLERS, ModelConfig
 
 
 def training_scheduler(cfg: ModelConfig) -> DDPMScheduler:
