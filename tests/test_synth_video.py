@@ -159,6 +159,11 @@ def test_command_ltx2_rows_with_video_and_audio_and_resume(ltx2_dir, tmp_path):
     summary = synth_cli("--backend", "ltx2", "--model-dir", str(ltx2_dir), "--n", "3", "--out", str(out),
                         "--no-capture")
     assert summary.startswith("0 videos made") and "3 already done" in summary
+    # With capture, the pending videos are captured without sampling them again. Random weights
+    # make noise, not faces: capture rejects them and the log says why.
+    summary = synth_cli("--backend", "ltx2", "--model-dir", str(ltx2_dir), "--n", "3", "--out", str(out))
+    assert summary.startswith("0 videos made, 3 captured from earlier") and "3 rejected" in summary
+    assert {(r["status"], r["reason"]) for r in video_rows(out)} == {("rejected", "no face found in the video")}
 
 
 def test_command_wan_rows_have_no_speech(wan_dir, tmp_path):
@@ -173,8 +178,8 @@ def test_command_on_ray_matches_the_local_run(ltx2_dir, tmp_path):
     local, on_ray = tmp_path / "local", tmp_path / "ray"
     synth_cli("--backend", "ltx2", "--model-dir", str(ltx2_dir), "--n", "2", "--out", str(local), "--no-capture")
     summary = synth_cli("--backend", "ltx2", "--model-dir", str(ltx2_dir), "--n", "2", "--out", str(on_ray),
-                        "--no-capture", "--ray", "--workers", "1")
-    assert summary.startswith("2 videos made")
+                        "--ray", "--workers", "1")
+    assert summary.startswith("2 videos made") and "2 rejected" in summary  # captured on Ray CPU tasks
     # Same ids, prompts and seeds: the actor's videos are byte for byte the local loop's.
     assert [(r["clip_id"], r["prompt"], r["sha256"]) for r in video_rows(on_ray)] == \
         [(r["clip_id"], r["prompt"], r["sha256"]) for r in video_rows(local)]

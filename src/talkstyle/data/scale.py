@@ -63,7 +63,7 @@ def capture_generated(video: Path, job: SynthJob, has_speech_audio: bool) -> Syn
     when it passes the filter; else a TalkstyleError saying why it was rejected."""
     from .capture import capture_video
 
-    motion = capture_video(video)
+    motion = capture_video(video).motion
     return SynthClip(motion, job.prompt, job.line if has_speech_audio else "", job.person,
                      has_speech_audio=has_speech_audio)
 
