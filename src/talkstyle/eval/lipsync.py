@@ -1,0 +1,199 @@
+"""Lip sync on real speech, with no ground-truth motion.
+
+1. A transcript: given, or from Whisper tiny.en (the CTranslate2 model the audio encoder uses).
+2. Phone timings: pocketsphinx forced alignment of the transcript (ARPAbet phones, 10 ms frames).
+3. Scores of a FaceMotion against them, on the FaceRig's inner-lip gap (mm):
+   - bilabials (P B M): the mouth should be closed at the phone's centre;
+   - open vowels (AA AE AH AO AW AY): it should be open, wider than its median over the speech;
+   - the lag at which the mouth opening best correlates with the speech envelope
+     (positive: the mouth moves after the sound).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+
+import numpy as np
+
+from ..audio.features import SAMPLES_PER_FRAME, WHISPER_SECONDS, load_whisper, log_mel, whisper_model_dir
+from ..audio.io import SAMPLE_RATE
+from ..data.records import Phone
+from ..errors import TalkstyleError
+from ..face.motion import FaceMotion
+
+BILABIALS = frozenset({"P", "B", "M"})
+OPEN_VOWELS = frozenset({"AA", "AE", "AH", "AO", "AW", "AY"})
+CLOSED_MM = 1.5            # inner-lip gap below this counts as closed (jawOpen 0.1 alone gives ~2.8 mm)
+MAX_LAG_S = 0.3            # lags searched: +-300 ms, in 10 ms steps
+ENVELOPE_HZ = 100
+
+
+@dataclasses.dataclass
+class LipSyncScores:
+    transcript: str
+    num_bilabials: int
+    bilabial_closed_fraction: float    # share of bilabial centres with the lips closed (higher is better)
+    bilabial_opening_ratio: float      # mean gap at bilabial centres / median gap in speech (lower is better)
+    num_open_vowels: int
+    vowel_open_fraction: float         # share of open-vowel centres wider than the speech median (higher)
+    vowel_opening_ratio: float         # mean gap at open-vowel centres / median gap in speech (higher)
+    lag_ms: float                      # best lag of mouth opening behind the speech envelope (near 0)
+    lag_correlation: float             # the correlation at that lag (higher)
+    median_opening_mm: float           # median inner-lip gap over the aligned speech
+
+
+# ---------------------------------------------------------------------- transcript
+@functools.cache
+def _whisper_tokenizer():
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(str(whisper_model_dir() / "tokenizer.json"))
+
+
+def transcribe(audio: np.ndarray) -> str:
+    """English transcript by Whisper tiny.en, greedy, in consecutive 30 s pieces."""
+    import ctranslate2
+
+    model, texts = load_whisper(), []
+    piece = WHISPER_SECONDS * SAMPLE_RATE
+    for start in range(0, len(audio), piece):
+        padded = np.zeros(piece, np.float32)
+        chunk = audio[start:start + piece]
+        padded[:len(chunk)] = chunk
+        mel = ctranslate2.StorageView.from_array(log_mel(padded)[None])
+        result = model.generate(mel, [["<|startoftranscript|>", "<|notimestamps|>"]], beam_size=1,
+                                max_length=224, suppress_blank=True)
+        texts.append(_whisper_tokenizer().decode(result[0].sequences_ids[0]).strip())
+    return " ".join(t for t in texts if t)
+
+
+# ---------------------------------------------------------------------- alignment
+@functools.cache
+def _decoder():
+    from pocketsphinx import Decoder
+
+    return Decoder(bestpath=False, loglevel="FATAL")
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words the pocketsphinx dictionary knows (others, digits included, are dropped)."""
+    decoder = _decoder()
+    words = re.findall(r"[a-z]+(?:'[a-z]+)?", text.lower())
+    return [w for w in words if decoder.lookup_word(w) is not None]
+
+
+def align_phones(audio: np.ndarray, transcript: str) -> list[Phone]:
+    """ARPAbet phones of `transcript` force-aligned to 16 kHz audio (silences left out)."""
+    words = _words(transcript)
+    if not words:
+        raise TalkstyleError("no English words to align in the transcript")
+    pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16).tobytes()
+    decoder = _decoder()
+    frame = 1.0 / decoder.config["frate"]
+    try:
+        decoder.set_align_text(" ".join(words))
+        _decode(decoder, pcm)                    # word-level pass
+        decoder.set_alignment()
+        _decode(decoder, pcm)                    # phone-level pass over the word alignment
+        alignment = decoder.get_alignment()
+    except (RuntimeError, ValueError) as e:
+        raise TalkstyleError(f"forced alignment failed: {e}") from None
+    if alignment is None:
+        raise TalkstyleError("forced alignment found no path: does the transcript match the audio?")
+    return [Phone(ph.name, ph.start * frame, (ph.start + ph.duration) * frame)
+            for word in alignment for ph in word if ph.name != "SIL"]
+
+
+def _decode(decoder, pcm: bytes) -> None:
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+
+
+# ---------------------------------------------------------------------- scoring
+def mouth_opening_mm(motion: FaceMotion) -> np.ndarray:
+    """(T,) inner-lip gap in mm on the FaceRig (head rotation ignored: the gap is rotation-invariant)."""
+    from ..face.regions import mouth_opening
+    from ..face.rig import FaceRig
+
+    return mouth_opening(FaceRig.default().decode_weights(motion.weights)).astype(np.float64)
+
+
+def speech_envelope(audio: np.ndarray, rate: int = ENVELOPE_HZ) -> np.ndarray:
+    """RMS amplitude in 1 / rate s frames, smoothed over ~50 ms (the syllable scale, not pitch)."""
+    from scipy.ndimage import uniform_filter1d
+
+    hop = SAMPLE_RATE // rate
+    n = len(audio) // hop
+    frames = audio[:n * hop].reshape(n, hop).astype(np.float64)
+    return uniform_filter1d(np.sqrt((frames ** 2).mean(1)), size=5, mode="nearest")
+
+
+def best_lag(opening: np.ndarray, fps: float, envelope: np.ndarray, rate: int = ENVELOPE_HZ,
+             max_lag: float = MAX_LAG_S) -> tuple[float, float]:
+    """(lag in s, correlation): the shift of the mouth opening that best matches the envelope."""
+    t = np.arange(len(envelope)) / rate
+    mouth = np.interp(t, np.arange(len(opening)) / fps, opening)
+    best = (0.0, -np.inf)
+    for k in range(-int(max_lag * rate), int(max_lag * rate) + 1):
+        # Lag k: mouth[t + k] against envelope[t].
+        m = mouth[max(k, 0):len(mouth) + min(k, 0)]
+        e = envelope[max(-k, 0):len(envelope) - max(k, 0)]
+        if len(m) < 2 or m.std() == 0 or e.std() == 0:
+            continue
+        r = float(np.corrcoef(m, e)[0, 1])
+        if r > best[1]:
+            best = (k / rate, r)
+    return best if np.isfinite(best[1]) else (0.0, 0.0)
+
+
+def score(motion: FaceMotion, audio: np.ndarray, phones: list[Phone], transcript: str = "") -> LipSyncScores:
+    """Scores of `motion` (frame i at time i / fps) against aligned `phones` and the audio envelope."""
+    opening = mouth_opening_mm(motion)
+    # The median over speech (frames inside aligned phones): long pauses would drag it to "closed".
+    frame_t = np.arange(len(opening)) / motion.fps
+    speaking = np.zeros(len(opening), bool)
+    for p in phones:
+        speaking |= (frame_t >= p.start) & (frame_t < p.end)
+    median = float(np.median(opening[speaking] if speaking.any() else opening))
+    ref = max(median, 1e-3)                      # a mouth that never opens has ratios, not NaN
+
+    def at_centres(symbols: frozenset[str]) -> np.ndarray:
+        centres = np.array([(p.start + p.end) / 2 for p in phones if p.symbol in symbols])
+        return np.interp(centres * motion.fps, np.arange(len(opening)), opening) if len(centres) else np.zeros(0)
+
+    def mean(x: np.ndarray) -> float:
+        return float(x.mean()) if len(x) else float("nan")
+
+    bil, vow = at_centres(BILABIALS), at_centres(OPEN_VOWELS)
+    lag, corr = best_lag(opening, motion.fps, speech_envelope(audio))
+    return LipSyncScores(
+        transcript=transcript,
+        num_bilabials=len(bil), bilabial_closed_fraction=mean(bil < CLOSED_MM),
+        bilabial_opening_ratio=mean(bil) / ref,
+        num_open_vowels=len(vow), vowel_open_fraction=mean(vow > median),
+        vowel_opening_ratio=mean(vow) / ref,
+        lag_ms=1000 * lag, lag_correlation=corr, median_opening_mm=median)
+
+
+def lipsync_report(motion: FaceMotion, audio: np.ndarray | None = None, transcript: str | None = None,
+                   sample_rate: int = SAMPLE_RATE) -> LipSyncScores:
+    """Transcribe (unless given), align, and score `motion` against `audio` (default: the motion's own)."""
+    if audio is None:
+        audio, sample_rate = motion.audio, motion.sample_rate or SAMPLE_RATE
+    if audio is None:
+        raise TalkstyleError("lip sync needs the speech audio: pass it or attach it to the motion")
+    audio = np.asarray(audio, np.float32)
+    if audio.ndim != 1 or len(audio) < SAMPLES_PER_FRAME:
+        raise TalkstyleError("lip sync needs mono audio of at least 40 ms")
+    if sample_rate != SAMPLE_RATE:
+        import librosa
+
+        audio = librosa.resample(audio, orig_sr=sample_rate, target_sr=SAMPLE_RATE)
+    if abs(len(audio) / SAMPLE_RATE - motion.duration) > 0.5:
+        raise TalkstyleError(f"motion ({motion.duration:.1f} s) and audio ({len(audio) / SAMPLE_RATE:.1f} s) "
+                             "differ in length")
+    if transcript is None:
+        transcript = transcribe(audio)
+    return score(motion, audio, align_phones(audio, transcript), transcript)
