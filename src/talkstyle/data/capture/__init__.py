@@ -1,0 +1,117 @@
+"""Stage IV: video -> FaceMotion (ARKit-52 weights + head rotation) on the FaceRig.
+
+    landmarks (MediaPipe, tracking mode) -> head pose (weak perspective, rigid vertices)
+    -> frontalised landmarks -> per-video neutral + bounded least squares on the rig targets
+    -> gaps filled, temporal smoothing -> FaceMotion at 25 fps with confidence and the audio.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import TalkstyleError
+from ...face.arkit import ARKIT_NAMES
+from ...face.motion import DEFAULT_FPS, FaceMotion
+from .landmarks import LandmarkTrack
+
+# Gaze needs iris landmarks and the tongue is never a landmark: these targets are not fitted (0).
+OBSERVABLE = np.array([i for i, n in enumerate(ARKIT_NAMES) if not n.startswith("eyeLook") and n != "tongueOut"])
+# Fit residual (mm, RMS over the rigid vertices) at which confidence falls to exp(-1).
+RESIDUAL_SCALE_MM = 4.0
+
+
+@dataclasses.dataclass
+class Capture:
+    motion: FaceMotion          # 25 fps, confidence per frame (0 = tracking lost), audio if any
+    track: LandmarkTrack        # the raw landmarks at the video's own frame rate
+    notes: list[str]            # what the user should know (several faces, frames lost, no audio)
+
+
+def euler_from_rotation(R: np.ndarray) -> np.ndarray:
+    """(T, 3, 3) -> (T, 3) pitch, yaw, roll: the inverse of FaceRig's Ry(yaw) @ Rx(pitch) @ Rz(roll)."""
+    pitch = np.arcsin(np.clip(-R[:, 1, 2], -1.0, 1.0))
+    yaw = np.arctan2(R[:, 0, 2], R[:, 2, 2])
+    roll = np.arctan2(R[:, 1, 0], R[:, 1, 1])
+    return np.stack([pitch, yaw, roll], 1)
+
+
+def _fill_gaps(x: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Linear interpolation over frames without a face (held at the ends)."""
+    t = np.arange(len(found))
+    flat = x.reshape(len(x), -1)
+    out = np.stack([np.interp(t, t[found], flat[found, j]) for j in range(flat.shape[1])], 1)
+    return out.reshape(x.shape)
+
+
+def smooth(x: np.ndarray, fps: float, seconds: float = 0.2) -> np.ndarray:
+    """Savitzky-Golay (quadratic) over about `seconds`: removes landmark jitter, keeps lip closures."""
+    from scipy.signal import savgol_filter
+
+    window = int(round(seconds * fps)) | 1
+    if window < 5 or len(x) <= window:
+        return x
+    return savgol_filter(x, window, 2, axis=0, mode="interp")
+
+
+def motion_from_landmarks(track: LandmarkTrack, rig=None) -> tuple[FaceMotion, np.ndarray]:
+    """FaceMotion at the video's frame rate and the per-video neutral (468, 3) from landmarks."""
+    from ...face.rig import FaceRig
+    from .calibrate import landmark_model
+    from .fit import depth_scale, fit_weights, frontalise
+    from .pose import fit_pose, image_to_yup, rigid_vertices
+
+    rig = rig or FaceRig.default()
+    found = track.found
+    if found.sum() < 2:
+        raise TalkstyleError("no face found in the video")
+    points = image_to_yup(track.points[found])
+    rigid = rigid_vertices(rig.deltas)
+    pose = fit_pose(points, rig.neutral, rigid)
+    k = depth_scale(points, pose, rig.neutral, rigid)
+    front = frontalise(points, pose, rig.neutral, rigid, k)
+    import os
+    lm_neutral, lm_deltas = landmark_model()
+    if os.environ.get("RIGD"): lm_deltas = rig.deltas.astype(np.float64)
+    weights_found, neutral = fit_weights(front, lm_neutral, lm_deltas, OBSERVABLE, rounds=int(os.environ.get("ROUNDS", 3)), sparsity=float(os.environ.get("SP", 0.05)))
+
+    T = track.num_frames
+    weights = np.zeros((T, weights_found.shape[1]))
+    head = np.zeros((T, 3))
+    weights[found], head[found] = weights_found, euler_from_rotation(pose.rotation.astype(np.float64))
+    weights, head = _fill_gaps(weights, found), _fill_gaps(head, found)
+    confidence = np.zeros(T)
+    confidence[found] = np.exp(-(pose.residual / RESIDUAL_SCALE_MM) ** 2)
+    weights = np.clip(smooth(weights, track.fps), 0.0, 1.0)
+    head = smooth(head, track.fps)
+    motion = FaceMotion(weights, head, track.fps, confidence=confidence)
+    return motion, neutral
+
+
+def capture_video(path: str | Path, rig=None) -> Capture:
+    """Capture one video file. Raises TalkstyleError on unusable input (no face, not a video)."""
+    from ...audio.io import load_audio
+    from .landmarks import track_video
+    from .video import probe_video
+
+    path = Path(path)
+    info = probe_video(path)
+    track = track_video(path)
+    notes = []
+    if (track.num_faces > 1).any():
+        notes.append(f"several faces in {int((track.num_faces > 1).sum())} frames: kept the largest")
+    lost = 1.0 - track.found.mean()
+    if lost > 0:
+        notes.append(f"face lost in {100 * lost:.1f}% of frames")
+    motion, _ = motion_from_landmarks(track, rig)
+    motion = motion.resample(DEFAULT_FPS)
+    audio, rate = None, None
+    if info.has_audio:
+        audio, rate = load_audio(path), 16000
+    else:
+        notes.append("no audio track")
+    motion = dataclasses.replace(motion, audio=audio, sample_rate=rate, metadata={
+        "backend": "capture", "source": path.name, "source_fps": info.fps,
+        "size": [info.width, info.height], "notes": notes})
+    return Capture(motion, track, notes)

@@ -49,30 +49,35 @@ def solve_bounded(G: np.ndarray, c: np.ndarray, iters: int = 300) -> np.ndarray:
 class BlendshapeSolver:
     """Fixed linear model: offsets (N, 3) ~ sum_k w_k deltas_k, with axis weights and a ridge."""
 
-    def __init__(self, deltas: np.ndarray, ridge: float = 1e-3) -> None:
+    def __init__(self, deltas: np.ndarray, ridge: float = 1e-3, sparsity: float = 0.0) -> None:
         A = (deltas * AXIS_WEIGHT).reshape(len(deltas), -1).T.astype(np.float64)   # (3N, K)
         G = A.T @ A
         # Ridge relative to the mean target energy: unobservable targets stay at 0.
         self.G = G + ridge * np.trace(G) / len(G) * np.eye(len(G))
         self.A = A
+        # L1 on non-negative weights is a constant pull toward 0: small, noisy activations vanish.
+        self.pull = sparsity * np.trace(G) / len(G)
 
     def solve(self, offsets: np.ndarray) -> np.ndarray:
         """offsets (T, N, 3) mm -> weights (T, K) in [0, 1]."""
         b = (offsets * AXIS_WEIGHT).reshape(len(offsets), -1)
-        return solve_bounded(self.G, b @ self.A)
+        return solve_bounded(self.G, b @ self.A - self.pull)
 
 
-def fit_weights(front: np.ndarray, neutral: np.ndarray, deltas: np.ndarray,
-                rounds: int = 3) -> tuple[np.ndarray, np.ndarray]:
+def fit_weights(front: np.ndarray, neutral: np.ndarray, deltas: np.ndarray, active: np.ndarray,
+                rounds: int = 3, sparsity: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Weights (T, K) and the per-video neutral (N, 3) from frontalised landmarks (T, N, 3).
+    Only the `active` targets (indices) are fitted; the others stay 0.
 
     The neutral starts as the rig's and is refined by the median residual the targets cannot
     explain (identity, and MediaPipe's own bias on this face), alternating with the weights.
     """
-    solver = BlendshapeSolver(deltas)
+    solver = BlendshapeSolver(deltas[active], sparsity=sparsity)
     offset = np.zeros_like(neutral, dtype=np.float64)
     for _ in range(rounds):
         weights = solver.solve(front - neutral - offset)
-        residual = front - neutral - np.einsum("tk,knj->tnj", weights, deltas)
+        residual = front - neutral - np.einsum("tk,knj->tnj", weights, deltas[active])
         offset = np.median(residual, axis=0)
-    return solver.solve(front - neutral - offset), neutral + offset
+    full = np.zeros((len(front), len(deltas)))
+    full[:, active] = solver.solve(front - neutral - offset)
+    return full, neutral + offset
