@@ -71,10 +71,8 @@ def motion_from_landmarks(track: LandmarkTrack, rig=None) -> tuple[FaceMotion, n
     pose = fit_pose(points, rig.neutral, rigid)
     k = depth_scale(points, pose, rig.neutral, rigid)
     front = frontalise(points, pose, rig.neutral, rigid, k)
-    import os
     lm_neutral, lm_deltas = landmark_model()
-    if os.environ.get("RIGD"): lm_deltas = rig.deltas.astype(np.float64)
-    weights_found, neutral = fit_weights(front, lm_neutral, lm_deltas, OBSERVABLE, rounds=int(os.environ.get("ROUNDS", 3)), sparsity=float(os.environ.get("SP", 0.05)))
+    weights_found, neutral = fit_weights(front, lm_neutral, lm_deltas, OBSERVABLE)
 
     T = track.num_frames
     weights = np.zeros((T, weights_found.shape[1]))

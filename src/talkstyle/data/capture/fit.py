@@ -65,11 +65,11 @@ class BlendshapeSolver:
 
 
 def fit_weights(front: np.ndarray, neutral: np.ndarray, deltas: np.ndarray, active: np.ndarray,
-                rounds: int = 3, sparsity: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+                rounds: int = 3, sparsity: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
     """Weights (T, K) and the per-video neutral (N, 3) from frontalised landmarks (T, N, 3).
     Only the `active` targets (indices) are fitted; the others stay 0.
 
-    The neutral starts as the rig's and is refined by the median residual the targets cannot
+    The neutral starts as the rig's (as MediaPipe sees it) and is refined by the median residual the targets cannot
     explain (identity, and MediaPipe's own bias on this face), alternating with the weights.
     """
     solver = BlendshapeSolver(deltas[active], sparsity=sparsity)
