@@ -69,7 +69,11 @@ def test_resume_continues_exactly(tmp_path):
     fit(train, val, tmp_path / "straight", mc, tc, seed=1)
     fit(train, val, tmp_path / "resumed", mc, tc, seed=1, until=2)
     assert json.loads((tmp_path / "resumed" / "config.json").read_text())["step"] == 2
+    with open(tmp_path / "resumed" / "log.jsonl", "a") as f:      # a step logged after the last checkpoint
+        f.write(json.dumps({"step": 3, "time": 9.0}) + "\n")
     fit(train, val, tmp_path / "resumed", mc, tc, seed=1)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "resumed" / "log.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4]
     a = load_file(str(tmp_path / "straight" / "model.safetensors"))
     b = load_file(str(tmp_path / "resumed" / "model.safetensors"))
     assert all(np.array_equal(a[k], b[k]) for k in a)

@@ -92,6 +92,17 @@ def load_state(out: Path, model: StyleGenerator, ema: StyleGenerator, opt: torch
     return int(state["step"])
 
 
+def trim_log(path: Path, step: int) -> float:
+    """Drop log rows after `step` (written after the checkpoint we resume from); returns their time."""
+    if not path.is_file():
+        return 0.0
+    rows = [line for line in path.read_text().splitlines() if line.strip()]
+    kept = [line for line in rows if json.loads(line)["step"] <= step]
+    if len(kept) != len(rows):
+        path.write_text("".join(line + "\n" for line in kept))
+    return json.loads(kept[-1])["time"] if kept else 0.0
+
+
 # ------------------------------------------------------------------ the loop
 def fit(train_pack: Pack, val_pack: Pack, out: Path, mc: ModelConfig, tc: TrainConfig, seed: int = 0,
         resume: bool = True, extra: dict | None = None, until: int | None = None) -> Path:
@@ -111,11 +122,12 @@ def fit(train_pack: Pack, val_pack: Pack, out: Path, mc: ModelConfig, tc: TrainC
     if resume and (out / "train_state.safetensors").is_file():
         step = load_state(out, model, ema, opt, mc, rng)
     extra = {"seed": seed, **(extra or {})}
+    elapsed = trim_log(out / "log.jsonl", step)
     log = open(out / "log.jsonl", "a")
     model.train()
     last = min(tc.steps, until or tc.steps)
     bar = tqdm(range(step, last), initial=step, total=tc.steps, desc="training", unit="step")
-    t0 = time.time()
+    t0 = time.time() - elapsed
     for step in bar:
         for group in opt.param_groups:
             group["lr"] = lr_at(step, tc)
