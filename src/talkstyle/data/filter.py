@@ -1,0 +1,109 @@
+"""Stage III: keep a clip only if its face and mouth are usable; say why when not.
+
+Checks, on a FaceMotion (captured, or from any backend):
+  tracked   the face was found in at least `min_tracked` of the frames (confidence > 0)
+  pose      |yaw| and |pitch| stay within `max_angle_deg`
+  jumps     the head never turns more than `max_jump_deg` from one frame to the next (25 fps)
+  duration  within [min_seconds, max_seconds]
+  sync      the mouth opening follows the audio loudness: Pearson correlation at the best lag
+            within +-`max_lag` frames is at least `min_sync`
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..face.motion import FaceMotion
+
+
+@dataclasses.dataclass(frozen=True)
+class FilterConfig:
+    min_tracked: float = 0.95
+    max_angle_deg: float = 45.0
+    max_jump_deg: float = 10.0
+    min_seconds: float = 1.0
+    max_seconds: float = 60.0
+    min_sync: float = 0.3
+    max_lag: int = 2
+
+
+@dataclasses.dataclass
+class FilterResult:
+    passed: bool
+    reasons: list[str]                 # empty when passed
+    measures: dict[str, float]         # the measured value of every check
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons) if self.reasons else "ok"
+
+
+def audio_envelope(audio: np.ndarray, sample_rate: int, num_frames: int, fps: float) -> np.ndarray:
+    """RMS loudness per motion frame (T,)."""
+    hop = sample_rate / fps
+    edges = np.round(np.arange(num_frames + 1) * hop).astype(int)
+    sq = np.concatenate([[0.0], np.cumsum(audio.astype(np.float64) ** 2)])
+    edges = np.clip(edges, 0, len(audio))
+    n = np.maximum(np.diff(edges), 1)
+    return np.sqrt((sq[edges[1:]] - sq[edges[:-1]]) / n)
+
+
+def best_lag_correlation(a: np.ndarray, b: np.ndarray, max_lag: int) -> tuple[float, int]:
+    """Highest Pearson correlation of a[t] with b[t + lag] over |lag| <= max_lag, and that lag."""
+    best, best_lag = -1.0, 0
+    n = min(len(a), len(b))
+    for lag in range(-max_lag, max_lag + 1):
+        x = a[max(0, -lag): n - max(0, lag)]
+        y = b[max(0, lag): n - max(0, -lag) if lag < 0 else n][: len(x)]
+        if len(x) < 3 or x.std() < 1e-9 or y.std() < 1e-9:
+            continue
+        r = float(np.corrcoef(x, y)[0, 1])
+        if r > best:
+            best, best_lag = r, lag
+    return best, best_lag
+
+
+def mouth_opening_mm(motion: FaceMotion) -> np.ndarray:
+    """Inner-lip gap of the rig (mm) for the motion's weights (head rotation does not change it)."""
+    from ..face.regions import mouth_opening
+    from ..face.rig import FaceRig
+
+    return mouth_opening(FaceRig.default().decode_weights(motion.weights))
+
+
+def check_clip(motion: FaceMotion, config: FilterConfig = FilterConfig()) -> FilterResult:
+    """Run every check; the clip passes when none fails."""
+    c = config
+    reasons: list[str] = []
+    m: dict[str, float] = {}
+
+    tracked = 1.0 if motion.confidence is None else float((motion.confidence > 0).mean())
+    m["tracked"] = tracked
+    if tracked < c.min_tracked:
+        reasons.append(f"face tracked in {100 * tracked:.0f}% of frames (< {100 * c.min_tracked:.0f}%)")
+
+    head = np.rad2deg(motion.head)
+    m["max_pitch_deg"], m["max_yaw_deg"] = float(np.abs(head[:, 0]).max()), float(np.abs(head[:, 1]).max())
+    if max(m["max_pitch_deg"], m["max_yaw_deg"]) > c.max_angle_deg:
+        reasons.append(f"head turned {max(m['max_pitch_deg'], m['max_yaw_deg']):.0f} deg (> {c.max_angle_deg:.0f})")
+
+    # Jumps are measured per 1/25 s whatever the clip's rate.
+    jump = np.abs(np.diff(head, axis=0)).max() * 25.0 / motion.fps if motion.num_frames > 1 else 0.0
+    m["max_jump_deg"] = float(jump)
+    if jump > c.max_jump_deg:
+        reasons.append(f"head pose jumps {jump:.0f} deg between frames (> {c.max_jump_deg:.0f})")
+
+    m["duration_s"] = motion.duration
+    if not c.min_seconds <= motion.duration <= c.max_seconds:
+        reasons.append(f"duration {motion.duration:.1f} s outside [{c.min_seconds:g}, {c.max_seconds:g}] s")
+
+    if motion.audio is None or motion.audio.size == 0:
+        reasons.append("no audio")
+    else:
+        env = audio_envelope(motion.audio, motion.sample_rate, motion.num_frames, motion.fps)
+        r, lag = best_lag_correlation(mouth_opening_mm(motion), env, c.max_lag)
+        m["sync_correlation"], m["sync_lag_frames"] = r, float(lag)
+        if r < c.min_sync:
+            reasons.append(f"mouth does not follow the audio (correlation {r:.2f} < {c.min_sync:g})")
+    return FilterResult(not reasons, reasons, m)
