@@ -18,8 +18,9 @@ PACKAGED = {
     "amfm": ("amfm_decompy", "sample.wav", None),
 }
 OTHER = {
-    "arctic_a0007": (["/tmp/dl/pysptk-1.0.1/pysptk/example_audio_data/arctic_a0007.wav"],
-                     "Clutching a gold coin he crept into the church."),
+    # Shipped with talkstyle as its demo clip (the same CMU ARCTIC recording as in the pysptk sdist).
+    "arctic_a0007": ([str(Path(__file__).resolve().parent.parent / "src/talkstyle/assets/demo_speech.wav")],
+                     "And you always want to see it in the superlative degree."),
 }
 
 
