@@ -1,6 +1,6 @@
 """Render every ARKit target of the FaceRig at weight 1 into one labelled PNG.
 
-    python scripts/contact_sheet.py docs/contact_sheet.png [--size 192]
+    python scripts/contact_sheet.py docs/contact_sheet.png [--size 288]
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from talkstyle.render.renderer import BACKGROUND, Renderer
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
-    ap.add_argument("--size", type=int, default=192)
+    ap.add_argument("--size", type=int, default=288)
     ap.add_argument("--columns", type=int, default=8)
     args = ap.parse_args()
     names = ["neutral", *ARKIT_NAMES]
@@ -30,16 +30,21 @@ def main() -> None:
     names[close] = "mouthClose (+jawOpen)"
     rig = FaceRig.default()
     verts = rig.decode(FaceMotion(weights, np.zeros((len(names), 3))))
-    r = Renderer(size=args.size, rig=rig)
-    tiles = [caption(img, name) for img, name in zip(r.render(verts), names)]
+    r = Renderer(size=args.size, rig=rig, samples=4)
+    bg = np.round(np.array(BACKGROUND) * 255).astype(np.uint8)
+    s = args.size
+    # Crop each frame to the face (the preview camera leaves room for head turns) under a label band.
+    crop = (slice(int(0.07 * s), int(0.97 * s)), slice(int(0.17 * s), int(0.83 * s)))
+    band = np.broadcast_to(bg, (max(18, s // 12), crop[1].stop - crop[1].start, 3))
+    tiles = [caption(np.concatenate([band, img[crop]]), name) for img, name in zip(r.render(verts), names)]
     r.release()
     rows = -(-len(tiles) // args.columns)
-    s = args.size
-    sheet = np.zeros((rows * s, args.columns * s, 3), np.uint8)
-    sheet[:] = np.round(np.array(BACKGROUND) * 255).astype(np.uint8)
+    th, tw = tiles[0].shape[:2]
+    sheet = np.zeros((rows * th, args.columns * tw, 3), np.uint8)
+    sheet[:] = bg
     for i, t in enumerate(tiles):
         y, x = divmod(i, args.columns)
-        sheet[y * s:(y + 1) * s, x * s:(x + 1) * s] = t
+        sheet[y * th:(y + 1) * th, x * tw:(x + 1) * tw] = t
     from PIL import Image
 
     Image.fromarray(sheet).save(args.out)

@@ -43,6 +43,12 @@ def test_jaw_opens_monotonically_and_mouth_close_closes_it(rig):
     assert R.mouth_opening(pose(rig, jawOpen=1, mouthClose=1)) < 2.0
     chin_drop = rig.neutral[R.CHIN, 1] - pose(rig, jawOpen=1)[R.CHIN, 1]
     assert chin_drop > 8
+    # mouthClose moves the lower lip as a whole: its height (inner to outer midpoint) is kept,
+    # while the chin stays dropped.
+    closed = pose(rig, jawOpen=1, mouthClose=1)
+    lip_height = lambda v: np.linalg.norm(v[17] - v[R.LOWER_LIP_MID])  # noqa: E731
+    assert lip_height(closed) == pytest.approx(lip_height(rig.neutral), abs=1.5)
+    assert rig.neutral[R.CHIN, 1] - closed[R.CHIN, 1] > 8
 
 
 def test_blinks_close_the_named_eye_only(rig):

@@ -43,7 +43,7 @@ TARGET_DOCS: dict[str, str] = {
     "jawForward": "lower face (jaw region) slides 6 mm forward",
     "jawLeft": "lower face slides 7 mm toward the subject's left",
     "jawOpen": f"jaw rotates {JAW_MAX_DEG:.0f} degrees about the hinge, opening the mouth (linearised here)",
-    "mouthClose": "lower lip returns up to the upper lip against jawOpen (lips together with the jaw open)",
+    "mouthClose": "the whole lower lip returns up to the upper lip against jawOpen (lips together, jaw open)",
     "mouthFunnel": "lips flare forward and part into an open funnel; corners narrow",
     "mouthPucker": "lips push forward and purse shut; corners pull toward the midline",
     "mouthLeft": "the whole mouth shifts 7 mm toward the subject's left",
@@ -169,7 +169,8 @@ def _left_targets(a: _Author) -> dict[str, np.ndarray]:
         return a.spread(hu, du, r_up, above) + a.spread(hl, dl, r_lo, below)
 
     t: dict[str, np.ndarray] = {}
-    t["eyeBlinkLeft"] = eye(0.85 * lid_gap + bulge * [0, 0, 1.5], -0.15 * lid_gap, r_up=14.0)
+    # The lids overlap slightly at weight 1 (0.95 + 0.15 > 1) so that no sliver of the opening shows.
+    t["eyeBlinkLeft"] = eye(0.95 * lid_gap + bulge * [0, 0, 1.5], -0.15 * lid_gap, r_up=14.0)
     t["eyeLookDownLeft"] = eye(bulge * [0, -2.5, 0.3], bulge * [0, -1.0, 0])
     t["eyeLookUpLeft"] = eye(bulge * [0, 1.5, 0], bulge * [0, 1.0, 0])
     t["eyeLookInLeft"] = eye(bulge * [-1.5, 0, 0], bulge * [-1.5, 0, 0])
@@ -187,7 +188,7 @@ def _left_targets(a: _Author) -> dict[str, np.ndarray]:
                                    [[5.5, 8.5, -3.5]] * 2 + [[0, 0, 0]] * 2 + [[0.5, 2, -0.5]] * 4
                                    + [[1.5, 4, 2], [0.5, 2.5, 1.5]], 30.0)
     t["mouthFrownLeft"] = a.spread(cl + anchors, [[2, -7, -1.5]] * 2 + [[0, 0, 0]] * 2 + [[0, -1, 0]] * 4, 25.0)
-    t["mouthDimpleLeft"] = a.spread(cl + anchors, [[3, 0.5, -4]] * 2 + [[0, 0, 0]] * 2 + [[0.5, 0, -0.5]] * 4, 18.0)
+    t["mouthDimpleLeft"] = a.spread(cl + anchors, [[3.5, 0.5, -5]] * 2 + [[0, 0, 0]] * 2 + [[0.5, 0, -0.5]] * 4, 18.0)
     lower_left = [314, 405, 321, 317, 402, 318]
     t["mouthStretchLeft"] = a.spread(cl + anchors + lower_left,
                                      [[5.5, -2.5, -1.5]] * 2 + [[0, 0, 0]] * 6 + [[1.5, -2, -0.5]] * 6, 25.0)
@@ -204,8 +205,8 @@ def _left_targets(a: _Author) -> dict[str, np.ndarray]:
                                  np.tile(np.linspace([0, -3.5, 0], [-2, -6.5, 0.5], 5), (2, 1)), 15.0)
     t["browOuterUpLeft"] = a.spread(np.r_[R.BROW_LEFT_UPPER, R.BROW_LEFT_LOWER],
                                     np.tile(np.linspace([0, 8, 0], [0, 0, 0], 5), (2, 1)), 20.0)
-    t["cheekSquintLeft"] = (a.spread([346, 347, 348, 349, 350], [0, 3.5, 1.0], 15.0, below)
-                            + a.spread(lo, bulge * [0, 1.5, 0], 6.0, below))
+    t["cheekSquintLeft"] = (a.spread([346, 347, 348, 349, 350], [0, 4.5, 1.5], 15.0, below)
+                            + a.spread(lo, bulge * [0, 2.0, 0], 6.0, below))
     t["noseSneerLeft"] = a.spread(np.r_[R.NOSE_WING_LEFT, [437, 343]], [0.5, 4.5, 0.5], 12.0, 1 - a.lower)
     return t
 
@@ -302,7 +303,10 @@ class FaceRig:
         rig = cls(neutral, deltas, open_tris, fill, uvs, a.lower)
         # jawOpen: the hinge at weight 1, linearised; mouthClose cancels it on the lower lip.
         jaw_delta = rig._hinge(neutral[None], np.ones(1, np.float32))[0] - neutral
-        lip_zone = _falloff(np.linalg.norm(a.P[:, None] - a.P[R.LIPS_LOWER_INNER][None], axis=-1).min(1), 14.0)
+        # The whole lower lip comes back (it keeps its shape); the skin below it stretches.
+        lower_lip = np.r_[R.LIPS_LOWER_INNER, R.LIPS_LOWER_OUTER]
+        to_lip = np.linalg.norm(a.P[:, None] - a.P[lower_lip][None], axis=-1).min(1)
+        lip_zone = _falloff(np.maximum(to_lip - 3.0, 0.0), 14.0)
         rig.deltas[INDEX["jawOpen"]] = jaw_delta
         rig.deltas[INDEX["mouthClose"]] = -jaw_delta * (lip_zone * a.lower)[:, None]
         missing = set(ARKIT_NAMES) - set(fields) - {"jawOpen", "mouthClose"}
