@@ -147,7 +147,9 @@ def style_section(ev: Evaluation) -> list[str]:
 def lipsync_section(ev: Evaluation) -> list[str]:
     if not ev.lipsync:
         return ["Not run (eval/lipsync.py not available)."]
-    out = [f"Real speech: `{ev.lipsync['audio']}` (CMU ARCTIC), prompt \"{ev.lipsync['prompt']}\".", ""]
+    out = [f"Real speech: `{ev.lipsync['audio']}` (CMU ARCTIC), transcript \"{ev.lipsync['transcript']}\" "
+           f"(Whisper tiny.en), prompt \"{ev.lipsync['prompt']}\". Bilabial closed share and vowel open share: "
+           "higher is better; lag near 0 ms.", ""]
     scores = ev.lipsync["scores"]
     keys = [k for k, v in next(iter(scores.values())).items() if isinstance(v, (int, float))]
     out += ["| Model | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]

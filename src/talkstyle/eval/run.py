@@ -325,7 +325,7 @@ REAL_SPEECH_PROMPT = "A person speaks with a calm neutral expression."
 def lipsync_section(ckpts: list[Checkpoint], settings: Settings, notes: list[str]) -> dict[str, Any] | None:
     """Lip-sync scores of each checkpoint on the bundled real recording (CMU ARCTIC a0007)."""
     try:
-        from .lipsync import lipsync_report
+        from .lipsync import lipsync_report, transcribe
     except ImportError:
         notes.append("eval/lipsync.py is not in this install: lip sync on real speech was not scored")
         return None
@@ -336,14 +336,15 @@ def lipsync_section(ckpts: list[Checkpoint], settings: Settings, notes: list[str
     wav_path = Path(__file__).resolve().parent.parent / "assets" / "demo_speech.wav"
     wav = load_audio(wav_path)
     text = torch.from_numpy(get_text_encoder().encode([REAL_SPEECH_PROMPT])[0])
-    out = {"audio": wav_path.name, "prompt": REAL_SPEECH_PROMPT, "scores": {}}
+    transcript = transcribe(wav)             # once: the same speech for every model
+    out = {"audio": wav_path.name, "prompt": REAL_SPEECH_PROMPT, "transcript": transcript, "scores": {}}
     for ck in tqdm(ckpts, desc="lip sync", unit="model", leave=False):
         feats = get_audio_encoder(ck.model.cfg.audio_encoder).encode(wav)
         motion = generate(ck.model, feats, style_for(ck.model, "text", text, None), settings)
         motion = dataclasses.replace(motion, audio=wav, sample_rate=SAMPLE_RATE)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            report = lipsync_report(motion, wav)
+            report = lipsync_report(motion, wav, transcript)
         out["scores"][ck.name] = _plain(report)
     return out
 
