@@ -107,9 +107,13 @@ def plan(folder: Path, dataset_root: Path) -> tuple[list[ImportJob], list[Outcom
     from .store import Dataset
 
     dataset = Dataset(dataset_root)
-    jobs, known = [], []
+    jobs, known, seen = [], [], {}
     for video in sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()):
         clip_id = clip_id_of(video)
+        if clip_id in seen:
+            known.append(Outcome(video.name, clip_id, "skipped", f"same file as {seen[clip_id]}"))
+            continue
+        seen[clip_id] = video.name
         if dataset.has(clip_id):
             known.append(Outcome(video.name, clip_id, "skipped", "already in the dataset"))
             continue
@@ -120,7 +124,8 @@ def plan(folder: Path, dataset_root: Path) -> tuple[list[ImportJob], list[Outcom
         try:
             prompt, person, line = read_sidecar(video)
         except TalkstyleError as e:
-            known.append(record_rejection(dataset_root, Outcome(video.name, clip_id, "rejected", str(e))))
+            # Not recorded: a sidecar written later is picked up by the next run.
+            known.append(Outcome(video.name, clip_id, "rejected", str(e)))
             continue
         jobs.append(ImportJob(video, clip_id, prompt, person, line))
     return jobs, known
