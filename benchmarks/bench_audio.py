@@ -1,4 +1,4 @@
-"""CPU-seconds per audio second for each audio encoder, plus the augmentation chain.
+"""CPU-seconds per audio second for each audio encoder, the augmentation chain and lip-sync scoring.
 
 Run: .venv/bin/python benchmarks/bench_audio.py [--seconds 60]
 The HuBERT figure uses a randomly initialised HuBERT-base-sized model built from its config
@@ -52,6 +52,22 @@ def main() -> None:
     augment(clip[:16000], rng, everything)
     cpu = cpu_time(lambda: augment(clip, rng, everything))
     print(f"augment (all six transforms): {cpu / 10:.4f} CPU-s per audio second")
+
+    # Lip-sync scoring on the shipped real recording (CMU ARCTIC a0007, 4 s).
+    from pathlib import Path
+
+    import talkstyle
+    from talkstyle.audio import load_audio
+    from talkstyle.eval.lipsync import align_phones, transcribe
+
+    speech = load_audio(Path(talkstyle.__file__).parent / "assets" / "demo_speech.wav")
+    seconds = len(speech) / 16000
+    text = transcribe(speech)                                # warm up (model load)
+    cpu_t = cpu_time(lambda: transcribe(speech))
+    align_phones(speech, text)
+    cpu_a = cpu_time(lambda: align_phones(speech, text))
+    print(f"lip sync: Whisper transcript {cpu_t / seconds:.3f}, pocketsphinx alignment {cpu_a / seconds:.3f} "
+          f"CPU-s per audio second ({seconds:.1f} s clip: \"{text}\")")
 
 
 if __name__ == "__main__":
