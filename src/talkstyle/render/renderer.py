@@ -1,7 +1,7 @@
 """Headless preview renderer for FaceRig vertices.
 
 moderngl on EGL (Mesa's software rasteriser: no display, no GPU needed). Where EGL cannot be
-opened, a numpy z-buffer rasteriser takes over (much slower; a message says so).
+opened, a numba z-buffer rasteriser takes over (slower; a message says so).
 
 Shading: smooth vertex normals, one directional light plus ambient, a skin colour or an RGB
 texture in the mesh's UV space (u to the right, v downward, as MediaPipe's canonical UVs);
@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Iterable, Iterator
 
+import numba
 import numpy as np
 
 from ..errors import TalkstyleError
@@ -90,12 +91,14 @@ class Renderer:
     texture: optional (H,W,3) uint8 image in the mesh's UV space; light_dir: direction toward the
     light in camera space (+z toward the viewer); size: output width = height in pixels;
     samples: MSAA samples (0 = none: 4x costs about 2.5x the CPU time on llvmpipe, and previews
-    go through H.264 anyway; stills such as the contact sheet ask for 4).
+    go through H.264 anyway; stills such as the contact sheet ask for 4); backend: "auto" (EGL,
+    else numpy with a message), "egl" or "numpy".
     """
 
     def __init__(self, size: int = 512, texture: np.ndarray | None = None,
                  light_dir: Iterable[float] = LIGHT_DIR, rig: FaceRig | None = None,
-                 background: tuple[float, float, float] = BACKGROUND, samples: int = 0):
+                 background: tuple[float, float, float] = BACKGROUND, samples: int = 0,
+                 backend: str = "auto"):
         if not 16 <= size <= 4096:
             raise TalkstyleError(f"render size must be in [16, 4096], got {size}")
         self.size = int(size)
@@ -110,12 +113,18 @@ class Renderer:
         self.texture = _check_texture(texture)
         self.mvp = camera_matrix(self.size)
         self._normals = _Normals(self.rig.triangles, len(self.rig.neutral))
+        if backend not in ("auto", "egl", "numpy"):
+            raise TalkstyleError(f"unknown render backend {backend!r} (auto, egl, numpy)")
         self._gl = None
+        if backend == "numpy":
+            return
         try:
             self._gl = _GLBackend(self, samples)
         except Exception as e:  # noqa: BLE001 - any EGL/driver failure means: use the fallback
+            if backend == "egl":
+                raise TalkstyleError(f"EGL rendering unavailable: {e}") from None
             print(f"talkstyle: EGL rendering unavailable ({e.__class__.__name__}: {e}); "
-                  "using the slow numpy rasteriser", file=sys.stderr)
+                  "using the slower numba rasteriser", file=sys.stderr)
 
     @property
     def backend(self) -> str:
@@ -205,49 +214,66 @@ class _GLBackend:
 
 
 def _numpy_frame(r: Renderer, v: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Fallback z-buffer rasteriser with per-vertex (Gouraud) shading."""
+    """Fallback: a numba z-buffer rasteriser. Lighting is per vertex (Gouraud), the texture is
+    sampled per pixel at the interpolated UV; the interior fill sits just behind the surface."""
     size = r.size
     clip = np.c_[v, np.ones(len(v))] @ r.mvp.T
     ndc = clip[:, :3] / clip[:, 3:]
     xy = np.c_[(ndc[:, 0] + 1) * size / 2, (1 - ndc[:, 1]) * size / 2]
-    depth = ndc[:, 2]
-    if r.texture is not None:
-        h, w = r.texture.shape[:2]
-        uv = r.rig.uvs
-        albedo = r.texture[np.clip((uv[:, 1] * h).astype(int), 0, h - 1),
-                           np.clip((uv[:, 0] * w).astype(int), 0, w - 1)] / 255.0
-    else:
-        albedo = np.broadcast_to(SKIN, v.shape)
-    diffuse = np.clip(n @ r.light_dir, 0, None)[:, None]
-    shade = np.clip(albedo * (0.32 + 0.72 * diffuse), 0, 1)
-    img = np.broadcast_to(np.asarray(r.background, np.float64), (size, size, 3)).copy()
+    light = 0.32 + 0.72 * np.clip(n @ r.light_dir, 0, None)
+    attrs = np.c_[light, r.rig.uvs].astype(np.float64)          # per vertex: light, u, v
     zbuf = np.full((size, size), np.inf)
-    for tris, colour, bias in ((r.rig.triangles, shade, 0.0),
-                               (r.rig.fill_triangles, np.broadcast_to(INTERIOR, v.shape), 0.002)):
-        for tri in tris:
-            _fill_triangle(img, zbuf, xy[tri], depth[tri] + bias, colour[tri])
-    return (img * 255 + 0.5).astype(np.uint8)
+    buf = np.zeros((size, size, 4))                              # light, u, v, interior flag
+    _raster(xy, ndc[:, 2], attrs, r.rig.triangles, 0.0, 0.0, zbuf, buf)
+    _raster(xy, ndc[:, 2], attrs, r.rig.fill_triangles, 0.002, 1.0, zbuf, buf)
+    img = np.empty((size, size, 3), np.uint8)
+    _shade(zbuf, buf, r.texture, np.asarray(INTERIOR) * 255.0, np.asarray(r.background) * 255.0, img)
+    return img
 
 
-def _fill_triangle(img, zbuf, p, z, col) -> None:
-    x0, y0 = np.floor(p.min(0)).astype(int)
-    x1, y1 = np.ceil(p.max(0)).astype(int)
-    x0, y0 = max(x0, 0), max(y0, 0)
-    x1, y1 = min(x1, img.shape[1] - 1), min(y1, img.shape[0] - 1)
-    if x1 < x0 or y1 < y0:
-        return
-    ys, xs = np.mgrid[y0:y1 + 1, x0:x1 + 1] + 0.5
-    (ax, ay), (bx, by), (cx, cy) = p
-    area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
-    if abs(area) < 1e-9:
-        return
-    w0 = ((bx - xs) * (cy - ys) - (by - ys) * (cx - xs)) / area
-    w1 = ((cx - xs) * (ay - ys) - (cy - ys) * (ax - xs)) / area
-    w2 = 1 - w0 - w1
-    inside = (w0 >= 0) & (w1 >= 0) & (w2 >= 0)
-    zz = w0 * z[0] + w1 * z[1] + w2 * z[2]
-    sub = zbuf[y0:y1 + 1, x0:x1 + 1]
-    win = inside & (zz < sub)
-    sub[win] = zz[win]
-    colour = w0[..., None] * col[0] + w1[..., None] * col[1] + w2[..., None] * col[2]
-    img[y0:y1 + 1, x0:x1 + 1][win] = colour[win]
+@numba.njit(cache=True)
+def _shade(zbuf, buf, texture, interior, background, img):
+    """Per pixel: background, dark interior, or the texel at (u, v) times the lighting."""
+    th, tw = texture.shape[0], texture.shape[1]
+    for y in range(zbuf.shape[0]):
+        for x in range(zbuf.shape[1]):
+            if zbuf[y, x] == np.inf:
+                for k in range(3):
+                    img[y, x, k] = np.uint8(background[k] + 0.5)
+            elif buf[y, x, 3] > 0.5:
+                for k in range(3):
+                    img[y, x, k] = np.uint8(interior[k] + 0.5)
+            else:
+                ty = min(max(int(buf[y, x, 2] * th), 0), th - 1)
+                tx = min(max(int(buf[y, x, 1] * tw), 0), tw - 1)
+                for k in range(3):
+                    img[y, x, k] = np.uint8(min(texture[ty, tx, k] * buf[y, x, 0], 255.0) + 0.5)
+
+
+@numba.njit(cache=True)
+def _raster(xy, z, attrs, tris, bias, flag, zbuf, buf):
+    """Fill triangles into zbuf/buf with barycentric interpolation of the vertex attributes."""
+    h, w = zbuf.shape
+    for t in range(tris.shape[0]):
+        a, b, c = tris[t, 0], tris[t, 1], tris[t, 2]
+        ax, ay, bx, by, cx, cy = xy[a, 0], xy[a, 1], xy[b, 0], xy[b, 1], xy[c, 0], xy[c, 1]
+        area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+        if abs(area) < 1e-12:
+            continue
+        x0, x1 = max(int(min(ax, bx, cx)), 0), min(int(max(ax, bx, cx)) + 1, w - 1)
+        y0, y1 = max(int(min(ay, by, cy)), 0), min(int(max(ay, by, cy)) + 1, h - 1)
+        for py in range(y0, y1 + 1):
+            for px in range(x0, x1 + 1):
+                sx, sy = px + 0.5, py + 0.5
+                w0 = ((bx - sx) * (cy - sy) - (by - sy) * (cx - sx)) / area
+                w1 = ((cx - sx) * (ay - sy) - (cy - sy) * (ax - sx)) / area
+                w2 = 1.0 - w0 - w1
+                if w0 < 0 or w1 < 0 or w2 < 0:
+                    continue
+                depth = w0 * z[a] + w1 * z[b] + w2 * z[c] + bias
+                if depth >= zbuf[py, px]:
+                    continue
+                zbuf[py, px] = depth
+                for k in range(3):
+                    buf[py, px, k] = w0 * attrs[a, k] + w1 * attrs[b, k] + w2 * attrs[c, k]
+                buf[py, px, 3] = flag
