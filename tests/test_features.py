@@ -105,6 +105,22 @@ def test_hf_encoder_tiny_hubert(tiny_hubert):
     assert enc.encode(audio).shape == (75, 32)
 
 
+def test_hf_encoder_tiny_wav2vec2_and_wrong_model(tmp_path):
+    import torch
+    from transformers import BertConfig, BertModel, Wav2Vec2Config, Wav2Vec2Model
+
+    torch.manual_seed(0)
+    Wav2Vec2Model(Wav2Vec2Config(hidden_size=24, num_hidden_layers=1, num_attention_heads=2, intermediate_size=48,
+                                 conv_dim=(8,) * 7, num_conv_pos_embeddings=16,
+                                 num_conv_pos_embedding_groups=2)).save_pretrained(tmp_path / "w2v")
+    enc = get_audio_encoder("wav2vec2", tmp_path / "w2v")
+    assert enc.encode(np.zeros(SR, np.float32) + 0.01, num_frames=26).shape == (26, 24)
+    BertModel(BertConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=32)).save_pretrained(tmp_path / "bert")
+    with pytest.raises(TalkstyleError, match="not HuBERT / wav2vec2"):
+        get_audio_encoder("hubert", tmp_path / "bert")
+
+
 def test_encoder_errors(tmp_path):
     with pytest.raises(TalkstyleError, match="unknown audio encoder"):
         get_audio_encoder("nope")
