@@ -126,14 +126,20 @@ def test_render_cli_writes_video_and_rejects_bad_input(tmp_path):
 
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     (tmp_path / "text.wav").write_text("this is not audio")
+    with np.load(tmp_path / "m.npz") as z:                      # a FaceMotion file with a NaN in it
+        arrays = dict(z)
+    arrays["weights"][3, 7] = np.nan
+    np.savez(tmp_path / "nan.npz", **arrays)
     cases = [
         ("render", "missing.npz", "-o", "a.mp4"),
         ("render", "junk.npz", "-o", "b.mp4"),
         ("render", "m.npz", "--audio", "text.wav", "-o", "c.mp4"),
         ("render", "m.npz", "-o", "no/such/dir/d.mp4"),
+        ("render", "nan.npz", "-o", "e.mp4"),
+        ("render", "m.npz", "--size", "0", "-o", "f.mp4"),
     ]
     for args in cases:
         r = _cli(*args, cwd=tmp_path)
         assert r.returncode == 2, (args, r.stderr)
         assert r.stderr.strip().startswith("error:") and len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.npz", "m.mp4", "m.npz", "text.wav"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.npz", "m.mp4", "m.npz", "nan.npz", "text.wav"]
