@@ -94,3 +94,13 @@ def test_head_rotation_turns_the_nose(rig):
     assert pitch[nose, 1] < rig.neutral[nose, 1] - 10        # positive pitch: nose down
     Rm = head_rotation(np.random.default_rng(1).normal(0, 0.4, (5, 3)))
     np.testing.assert_allclose(Rm @ Rm.transpose(0, 2, 1), np.broadcast_to(np.eye(3), (5, 3, 3)), atol=1e-5)
+
+
+def test_deltas_are_the_linear_model_at_weight_one(rig):
+    # Exporters (GLB morph targets) and capture's linear fit use neutral + weights @ deltas: at
+    # weight 1 of any single target, including the hinged jaw, that is exactly what decode gives.
+    decoded = rig.decode_weights(np.eye(52, dtype=np.float32))
+    np.testing.assert_allclose(decoded - rig.neutral, rig.deltas, atol=1e-3)
+    # Half way, the hinge's arc departs from the straight line by only a little.
+    half = pose(rig, jawOpen=0.5)
+    assert np.abs(half - (rig.neutral + 0.5 * rig.deltas[ARKIT_NAMES.index("jawOpen")])).max() < 3.0
