@@ -105,3 +105,17 @@ def test_bad_input(demo):
     # A mouth that never moves: finite numbers, nothing closed-vs-open to credit.
     still = lipsync_report(motion, audio, DEMO_TEXT)
     assert still.vowel_open_fraction == 0.0 and still.lag_correlation == 0.0
+
+
+def test_procedural_actor_ground_truth_scores_well():
+    """The synthetic actor's exact ground truth on its own TTS audio (digital silence included)."""
+    from talkstyle.data.records import Prompt, StyleAttributes
+    from talkstyle.data.synth.person import PersonStyle
+    from talkstyle.data.synth.procedural import perform
+
+    line = "Bob paid for a pump and a big blue bag."
+    clip = perform(Prompt("A person speaks.", StyleAttributes()), line, PersonStyle.from_id("p1", "male"), seed=1)
+    assert clip.motion.sample_rate == 16000 and np.mean(clip.motion.audio == 0) > 0.1
+    report = lipsync_report(clip.motion, transcript=line)
+    assert report.num_bilabials == 9 and report.bilabial_closed_fraction >= 0.85
+    assert report.vowel_opening_ratio > 1.5 and abs(report.lag_ms) <= 60

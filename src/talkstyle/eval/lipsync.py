@@ -88,7 +88,9 @@ def align_phones(audio: np.ndarray, transcript: str) -> list[Phone]:
     words = _words(transcript)
     if not words:
         raise TalkstyleError("no English words to align in the transcript")
-    pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16).tobytes()
+    # Digital silence (TTS, padding) leaves pocketsphinx with no path at all: dither at -60 dBFS.
+    dither = 1e-3 * np.random.default_rng(0).standard_normal(len(audio))
+    pcm = (np.clip(audio + dither, -1, 1) * 32767).astype(np.int16).tobytes()
     decoder = _decoder()
     frame = 1.0 / decoder.config["frate"]
     try:
