@@ -235,3 +235,16 @@ def test_captured_clips_join_the_manifest_and_rejected_ones_keep_their_reason(lt
     assert log.get(kept.clip_id).status == "captured"
     assert log.get(kept.clip_id).video_path == row["video_path"]
     assert (log.get(rejected.clip_id).status, log.get(rejected.clip_id).reason) == ("rejected", "no face found")
+
+
+def test_capture_of_a_real_face_video_keeps_video_only_clips_and_needs_speech_for_ltx2(tmp_path):
+    from talkstyle.data.capture.footage import write_photo_video
+    from talkstyle.data.scale import capture_generated, plan_jobs
+
+    video = write_photo_video(tmp_path / "face.mp4", seconds=2.0, size=192)   # a real face, no audio track
+    job = plan_jobs("wan", 1, seed=0)[0]
+    clip = capture_generated(video, job, has_speech_audio=False)
+    assert clip.motion.num_frames == 50 and clip.motion.audio is None and not clip.has_speech_audio
+    assert clip.line == "" and clip.person == job.person and clip.motion.metadata["filter"]["tracked"] == 1.0
+    with pytest.raises(TalkstyleError, match="no audio"):
+        capture_generated(video, job, has_speech_audio=True)

@@ -36,7 +36,7 @@ def synth(
 ) -> None:
     """Generate talking clips with a local text-to-video model, capture them, store them. Resumable."""
     from ..data.prompts import load_prompts
-    from ..data.scale import SynthDone, capture_pending, capture_step, plan_jobs, run_local, run_ray
+    from ..data.scale import SynthDone, capture_generated, capture_pending, plan_jobs, run_local, run_ray
     from ..data.store import Dataset
     from ..data.synth.video_models import VideoModelOptions, check_model_dir
     from ..data.synth.video_rows import PENDING, VideoLog, store_done
@@ -55,10 +55,7 @@ def synth(
     dataset.clean_partial()
     log = VideoLog(out)
     log.clean_partial()
-    capture_fn = capture_step() if capture else None
-    if capture and capture_fn is None:
-        typer.echo("video capture (stage IV) is not installed: videos are stored as pending capture; "
-                   "run the command again once it is", err=True)
+    capture_fn = capture_generated if capture else None
     todo, pending = [], []
     for job in jobs:
         if dataset.has(job.clip_id):

@@ -62,19 +62,22 @@ def capture_generated(video: Path, job: SynthJob, has_speech_audio: bool) -> Syn
     """Stage IV then III on one generated video: its motion (with the video's speech, if any)
     when it passes the filter; else a TalkstyleError saying why it was rejected."""
     from .capture import capture_video
+    from .filter import check_clip
 
-    motion = capture_video(video).motion
+    try:
+        motion = capture_video(video).motion
+    except TalkstyleError:
+        raise
+    except Exception as e:  # noqa: BLE001 - one odd video must not stop a run of thousands
+        raise TalkstyleError(f"capture failed: {e.__class__.__name__}: {e}") from None
+    verdict = check_clip(motion)
+    # Video-only models (Wan) have no speech by design: their clips serve upper face and head.
+    reasons = [r for r in verdict.reasons if has_speech_audio or r != "no audio"]
+    if reasons:
+        raise TalkstyleError("; ".join(reasons))
+    motion = dataclasses.replace(motion, metadata={**motion.metadata, "filter": verdict.measures})
     return SynthClip(motion, job.prompt, job.line if has_speech_audio else "", job.person,
                      has_speech_audio=has_speech_audio)
-
-
-def capture_step() -> CaptureFn | None:
-    """The capture step for generated videos, or None where stage IV is not installed."""
-    try:
-        from .capture import capture_video  # noqa: F401
-    except ImportError:
-        return None
-    return capture_generated
 
 
 def _progress(total: int):
