@@ -1,0 +1,72 @@
+"""Lip sync of the shipped model on real speech and on procedural clips, beside the ground truth.
+
+Run: .venv/bin/python benchmarks/bench_lipsync.py [--checkpoint DIR]
+Real speech: the shipped CMU ARCTIC clip, and beckett.wav when useful-moonshine-onnx is installed
+(transcribed by Whisper tiny.en). Procedural: the synthetic actor's exact ground truth on its own
+TTS audio, and the model animating that same audio (the line given as transcript).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+PROMPT = "A person speaks with a calm neutral expression."
+LINES = ["Bob paid for a pump and a big blue bag.", "Maybe the baby will bring back my map.",
+         "Open the window and pass me a bottle of apple juice."]
+KEYS = ("bilabial_closed_fraction", "bilabial_opening_ratio", "vowel_open_fraction", "vowel_opening_ratio",
+        "lag_ms", "lag_correlation")
+
+
+def row(name: str, s) -> str:
+    return f"| {name} | {s.num_bilabials} | " + " | ".join(f"{getattr(s, k):.2f}" for k in KEYS) + " |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--checkpoint", default=None)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+
+    import torch
+
+    import talkstyle
+    from talkstyle.animate import animate
+    from talkstyle.audio import load_audio
+    from talkstyle.data.records import Prompt, StyleAttributes
+    from talkstyle.data.synth.person import PersonStyle
+    from talkstyle.data.synth.procedural import perform
+    from talkstyle.eval.lipsync import lipsync_report
+
+    torch.set_num_threads(2)
+    print("| clip | bilabials | " + " | ".join(KEYS) + " |")
+    print("|---" * (len(KEYS) + 2) + "|")
+    real = {"arctic_a0007 (model)": Path(talkstyle.__file__).parent / "assets" / "demo_speech.wav"}
+    spec = importlib.util.find_spec("moonshine_onnx")
+    if spec is not None:
+        real["beckett (model)"] = Path(list(spec.submodule_search_locations)[0]) / "assets" / "beckett.wav"
+    for name, path in real.items():
+        audio = load_audio(path)
+        motion = animate(audio, PROMPT, checkpoint=args.checkpoint, progress=False)
+        print(row(name, lipsync_report(motion, audio)))
+    totals = {"ground truth": [], "model": []}
+    for i, line in enumerate(LINES):
+        clip = perform(Prompt("A person speaks.", StyleAttributes()), line, PersonStyle.from_id(f"bench{i}"), seed=i)
+        truth = lipsync_report(clip.motion, transcript=line)
+        model = lipsync_report(animate(clip.motion.audio, PROMPT, checkpoint=args.checkpoint, progress=False),
+                               clip.motion.audio, transcript=line)
+        print(row(f"procedural {i} ground truth", truth))
+        print(row(f"procedural {i} model", model))
+        totals["ground truth"].append(truth)
+        totals["model"].append(model)
+    for name, reports in totals.items():
+        closed = sum(r.bilabial_closed_fraction * r.num_bilabials for r in reports) / sum(r.num_bilabials for r in reports)
+        lag = np.mean([abs(r.lag_ms) for r in reports])
+        print(f"procedural {name}: bilabials closed {closed:.2f}, mean |lag| {lag:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
