@@ -32,14 +32,15 @@ def synth(
     ray: bool = typer.Option(False, "--ray", help="Run on Ray: one pipeline per GPU, capture on CPU tasks."),
     ray_address: Optional[str] = typer.Option(
         None, "--ray-address", help="Join this Ray cluster ('auto' on a `ray start` node) (default: a local one)."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Synthesis actors with --ray (default: one per GPU)."),
+    workers: Optional[int] = typer.Option(None, "--workers",
+                                          help="Synthesis actors with --ray (default: one per GPU)."),
 ) -> None:
     """Generate talking clips with a local text-to-video model, capture them, store them. Resumable."""
     from ..data.prompts import load_prompts
     from ..data.scale import SynthDone, capture_generated, capture_pending, plan_jobs, run_local, run_ray
     from ..data.store import Dataset
     from ..data.synth.video_models import VideoModelOptions, check_model_dir
-    from ..data.synth.video_rows import PENDING, VideoLog, store_done
+    from ..data.synth.video_rows import CAPTURED, PENDING, REJECTED, VideoLog, store_done
 
     options = VideoModelOptions(backend, model_dir, dtype, cpu_offload, height, width, num_frames, fps, steps,
                                 guidance).resolved()
@@ -78,9 +79,9 @@ def synth(
             run_local(todo, options, log.dir, on_done, capture_fn)
     finally:
         dataset.compact()
-    rows = [log.get(job.clip_id) for job in jobs]
-    counts = {s: sum(1 for r in rows if r is not None and r.status == s) for s in ("captured", "rejected", PENDING)}
-    typer.echo(f"{len(todo)} videos made, {len(pending)} captured from earlier, {len(jobs) - len(todo) - len(pending)} "
-               f"already done; {counts['captured']} in the manifest, {counts['rejected']} rejected, "
-               f"{counts[PENDING]} pending capture -> {out}")
+    statuses = [row.status for row in map(log.get, (job.clip_id for job in jobs)) if row is not None]
+    skipped = len(jobs) - len(todo) - len(pending)
+    typer.echo(f"{len(todo)} videos made, {len(pending)} captured from earlier, {skipped} already done; "
+               f"{statuses.count(CAPTURED)} in the manifest, {statuses.count(REJECTED)} rejected, "
+               f"{statuses.count(PENDING)} pending capture -> {out}")
 

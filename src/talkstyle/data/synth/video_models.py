@@ -118,7 +118,8 @@ def check_model_dir(model_dir: Path, pipeline_class: str) -> dict[str, Any]:
     found = index.get("_class_name")
     if found != pipeline_class:
         match = [m.name for m in MODELS.values() if m.pipeline_class == found]
-        hint = f"use --backend {match[0]}" if match else f"supported: {', '.join(m.pipeline_class for m in MODELS.values())}"
+        supported = ", ".join(m.pipeline_class for m in MODELS.values())
+        hint = f"use --backend {match[0]}" if match else f"supported: {supported}"
         raise TalkstyleError(f"{model_dir} holds a {found}, not a {pipeline_class}; {hint}")
     missing = [name for name, entry in index.items()
                if not name.startswith("_") and isinstance(entry, list) and entry[0] is not None
