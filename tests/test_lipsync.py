@@ -11,7 +11,7 @@ from real_speech import load_speech, transcript
 from talkstyle.audio import load_audio
 from talkstyle.errors import TalkstyleError
 from talkstyle.eval.lipsync import (
-    BILABIALS, OPEN_VOWELS, align_phones, best_lag, lipsync_report, score, speech_envelope,
+    BILABIALS, OPEN_VOWELS, align_phones, best_lag, lipsync_report, pause_segments, score, speech_envelope,
 )
 from talkstyle.face.arkit import INDEX
 from talkstyle.face.motion import FaceMotion
@@ -56,6 +56,18 @@ def test_speech_envelope_follows_loudness():
     audio[8000:] = 0.5 * np.sin(np.arange(8000) / 5)
     env = speech_envelope(audio)
     assert len(env) == 100 and env[:45].max() < 0.01 and env[55:].min() > 0.3
+
+
+def test_long_audio_is_cut_in_pauses():
+    rng = np.random.default_rng(0)
+    sound = np.concatenate([0.3 * rng.standard_normal(7 * 16000), np.zeros(8000)]).astype(np.float32)
+    audio = np.tile(sound, 9)                                     # 67.5 s, a pause every 7.5 s
+    cuts = pause_segments(audio, max_seconds=25.0, min_seconds=10.0)
+    assert cuts[0][0] == 0 and cuts[-1][1] == len(audio)
+    assert all(b - a <= 25 * 16000 for a, b in cuts) and all(cuts[i][1] == cuts[i + 1][0] for i in range(len(cuts) - 1))
+    for _, b in cuts[:-1]:                                        # every cut lies in a pause
+        assert (b % len(sound)) >= 7 * 16000
+    assert pause_segments(audio[:20 * 16000]) == [(0, 20 * 16000)]
 
 
 def test_alignment_of_real_speech(demo):

@@ -1,6 +1,7 @@
 """Lip sync on real speech, with no ground-truth motion.
 
-1. A transcript: given, or from Whisper tiny.en (the CTranslate2 model the audio encoder uses).
+1. A transcript: given, or from Whisper tiny.en (the CTranslate2 model the audio encoder uses),
+   audio over 25 s cut into pieces at pauses.
 2. Phone timings: pocketsphinx forced alignment of the transcript (ARPAbet phones, 10 ms frames).
 3. Scores of a FaceMotion against them, on the FaceRig's inner-lip gap (mm):
    - bilabials (P B M): the mouth should be closed at the phone's centre;
@@ -52,20 +53,34 @@ def _whisper_tokenizer():
 
 
 def transcribe(audio: np.ndarray) -> str:
-    """English transcript by Whisper tiny.en, greedy, in consecutive 30 s pieces."""
+    """English transcript of at most 30 s of audio by Whisper tiny.en (greedy)."""
     import ctranslate2
 
-    model, texts = load_whisper(), []
-    piece = WHISPER_SECONDS * SAMPLE_RATE
-    for start in range(0, len(audio), piece):
-        padded = np.zeros(piece, np.float32)
-        chunk = audio[start:start + piece]
-        padded[:len(chunk)] = chunk
-        mel = ctranslate2.StorageView.from_array(log_mel(padded)[None])
-        result = model.generate(mel, [["<|startoftranscript|>", "<|notimestamps|>"]], beam_size=1,
-                                max_length=224, suppress_blank=True)
-        texts.append(_whisper_tokenizer().decode(result[0].sequences_ids[0]).strip())
-    return " ".join(t for t in texts if t)
+    if len(audio) > WHISPER_SECONDS * SAMPLE_RATE:
+        raise TalkstyleError("transcribe() takes at most 30 s: split longer audio with pause_segments()")
+    padded = np.zeros(WHISPER_SECONDS * SAMPLE_RATE, np.float32)
+    padded[:len(audio)] = audio
+    mel = ctranslate2.StorageView.from_array(log_mel(padded)[None])
+    result = load_whisper().generate(mel, [["<|startoftranscript|>", "<|notimestamps|>"]], beam_size=1,
+                                     max_length=224, suppress_blank=True)
+    return _whisper_tokenizer().decode(result[0].sequences_ids[0]).strip()
+
+
+def pause_segments(audio: np.ndarray, max_seconds: float = 25.0, min_seconds: float = 10.0) -> list[tuple[int, int]]:
+    """Cut audio into pieces of at most `max_seconds` at its quietest moments, as (start, stop) samples.
+
+    Whisper cut mid-word repeats or invents words, and a forced alignment fails on any word
+    that is not there: cutting in pauses keeps both sound.
+    """
+    env = speech_envelope(audio)
+    hop = SAMPLE_RATE // ENVELOPE_HZ
+    bounds, start = [], 0
+    while len(audio) - start > max_seconds * SAMPLE_RATE:
+        lo, hi = ((start + int(x * SAMPLE_RATE)) // hop for x in (min_seconds, max_seconds))
+        cut = (lo + int(np.argmin(env[lo:hi]))) * hop
+        bounds.append((start, cut))
+        start = cut
+    return bounds + [(start, len(audio))]
 
 
 # ---------------------------------------------------------------------- alignment
@@ -196,6 +211,16 @@ def lipsync_report(motion: FaceMotion, audio: np.ndarray | None = None, transcri
     if abs(len(audio) / SAMPLE_RATE - motion.duration) > 0.5:
         raise TalkstyleError(f"motion ({motion.duration:.1f} s) and audio ({len(audio) / SAMPLE_RATE:.1f} s) "
                              "differ in length")
-    if transcript is None:
-        transcript = transcribe(audio)
-    return score(motion, audio, align_phones(audio, transcript), transcript)
+    if transcript is not None:
+        return score(motion, audio, align_phones(audio, transcript), transcript)
+    # No transcript: transcribe and align piece by piece, cut in pauses.
+    texts, phones = [], []
+    for a, b in pause_segments(audio):
+        text = transcribe(audio[a:b])
+        if _words(text):
+            texts.append(text)
+            offset = a / SAMPLE_RATE
+            phones += [Phone(p.symbol, p.start + offset, p.end + offset) for p in align_phones(audio[a:b], text)]
+    if not phones:
+        raise TalkstyleError("no speech recognised in the audio: pass a transcript")
+    return score(motion, audio, phones, " ".join(texts))
