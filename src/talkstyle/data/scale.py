@@ -167,8 +167,10 @@ def run_ray(jobs: Sequence[SynthJob], options: VideoModelOptions, video_dir: Pat
     Joins the cluster at `address` ("auto" for `ray start` clusters), or reuses a running Ray
     session, or starts a local one with `num_cpus`. Returns the number of clips done.
     """
-    import ray
-
+    try:
+        import ray
+    except ImportError:
+        raise TalkstyleError("--ray needs Ray: pip install 'talkstyle[scale]'") from None
     if not jobs:
         return 0
     has_audio = options.spec.has_speech_audio
