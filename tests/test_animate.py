@@ -76,6 +76,14 @@ def test_reference_without_a_face_is_an_error(tmp_path):
         animate(SPEECH, None, SPEECH, checkpoint=tiny_checkpoint(), settings=FAST, progress=False)
 
 
+def test_video_reference_without_a_face_is_an_error(tmp_path):
+    from talkstyle.render.video import write_video
+
+    video = write_video(tmp_path / "wall.mp4", (np.full((64, 64, 3), 128, np.uint8) for _ in range(10)), 25.0)
+    with pytest.raises(TalkstyleError, match="no face"):
+        animate(SPEECH, None, video, checkpoint=tiny_checkpoint(), settings=FAST, progress=False)
+
+
 def test_cli_errors_are_one_line_and_leave_no_output(tmp_path):
     out = tmp_path / "out"
     assert_user_error(run("animate", "--audio", SPEECH, "--style", "  ", "-o", out), "prompt is empty")

@@ -63,7 +63,7 @@ def load_reference(ref: str | Path | FaceMotion) -> FaceMotion:
         else:
             raise TalkstyleError(f"style reference must be a motion .npz or a video ({', '.join(sorted(VIDEO_SUFFIXES))}): {path}")
     if motion.confidence is not None:
-        seen = motion.confidence > 0.5
+        seen = motion.confidence > 0                     # 0: tracking lost
         if seen.sum() < 0.25 * motion.num_frames or seen.sum() < 10:
             raise TalkstyleError("no face was tracked in most of the style reference: choose a clip with a visible face")
         motion = dataclasses.replace(motion, weights=motion.weights[seen], head=motion.head[seen],
@@ -77,7 +77,7 @@ def _capture(path: Path) -> FaceMotion:
     except ImportError:
         raise TalkstyleError("video style references need talkstyle.data.capture, which is not in this "
                              "install yet: pass a motion .npz with --style-ref instead") from None
-    return capture_video(path)
+    return capture_video(path).motion
 
 
 def check_prompt(style: str) -> None:
