@@ -58,7 +58,7 @@ def smooth(x: np.ndarray, fps: float, seconds: float = 0.2) -> np.ndarray:
 def motion_from_landmarks(track: LandmarkTrack, rig=None) -> tuple[FaceMotion, np.ndarray]:
     """FaceMotion at the video's frame rate and the per-video neutral (468, 3) from landmarks."""
     from ...face.rig import FaceRig
-    from .calibrate import landmark_model
+    from .calibrate import landmark_model, pose_correction, weight_prior
     from .fit import depth_scale, fit_weights, frontalise
     from .pose import fit_pose, image_to_yup, rigid_vertices
 
@@ -72,12 +72,14 @@ def motion_from_landmarks(track: LandmarkTrack, rig=None) -> tuple[FaceMotion, n
     k = depth_scale(points, pose, rig.neutral, rigid)
     front = frontalise(points, pose, rig.neutral, rigid, k)
     lm_neutral, lm_deltas = landmark_model()
-    weights_found, neutral = fit_weights(front, lm_neutral, lm_deltas, OBSERVABLE)
+    weights_found, neutral = fit_weights(front, lm_neutral, lm_deltas, OBSERVABLE, weight_prior())
 
     T = track.num_frames
     weights = np.zeros((T, weights_found.shape[1]))
     head = np.zeros((T, 3))
-    weights[found], head[found] = weights_found, euler_from_rotation(pose.rotation.astype(np.float64))
+    gain, offset = pose_correction()
+    weights[found] = weights_found
+    head[found] = gain * euler_from_rotation(pose.rotation.astype(np.float64)) + offset
     weights, head = _fill_gaps(weights, found), _fill_gaps(head, found)
     confidence = np.zeros(T)
     confidence[found] = np.exp(-(pose.residual / RESIDUAL_SCALE_MM) ** 2)

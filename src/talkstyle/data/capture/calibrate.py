@@ -31,13 +31,86 @@ def landmark_model() -> tuple[np.ndarray, np.ndarray]:
         return z["neutral"].astype(np.float64), z["deltas"].astype(np.float64)
 
 
+@functools.lru_cache(maxsize=1)
+def pose_correction() -> tuple[np.ndarray, np.ndarray]:
+    """(gain (3,), offset (3,) radians): corrected angle = gain * weak-perspective angle + offset."""
+    with np.load(ASSET) as z:
+        return z["pose_gain"].astype(np.float64), np.deg2rad(z["pose_offset_deg"].astype(np.float64))
+
+
+@functools.lru_cache(maxsize=1)
+def weight_prior() -> tuple[np.ndarray, np.ndarray]:
+    """(mean (52,), covariance (52, 52)) of ARKit weights over the procedural actor's clips."""
+    with np.load(ASSET) as z:
+        return z["prior_mean"].astype(np.float64), z["prior_cov"].astype(np.float64)
+
+
+def _track_renders(renderer, vertices: np.ndarray) -> np.ndarray:
+    """MediaPipe landmarks (T, 468, 3), y-up pixels, of rendered vertex sets."""
+    from .landmarks import FaceTracker
+    from .pose import image_to_yup
+
+    points = []
+    for frame in renderer.render(vertices):
+        with FaceTracker(max_faces=1) as tracker:   # fresh graph: every frame a detection
+            points.append(tracker.track(frame)[0])
+    return image_to_yup(np.stack(points))
+
+
+def measure_pose_gain(size: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """Linear correction (gain per axis; offset kept 0) of the weak-perspective head angles.
+
+    The preview camera is a perspective one (21 deg field of view at 65 cm); the orthographic fit
+    overstates yaw by about 15 percent and understates pitch by about 10 percent on its renders.
+    Each axis is swept over +-35 degrees alone and true = gain * estimate is fitted (an offset
+    would encode this texture's bias at 0 degrees, which does not carry over to other faces)."""
+    from ...face.rig import FaceRig
+    from ...render.renderer import Renderer
+    from . import euler_from_rotation
+    from .pose import fit_pose, rigid_vertices
+
+    rig = FaceRig.default()
+    rigid = rigid_vertices(rig.deltas)
+    sweep = np.arange(-35.0, 35.1, 5.0)
+    renderer = Renderer(size)
+    gain, offset = np.ones(3), np.zeros(3)
+    for axis in range(3):
+        heads = np.zeros((len(sweep), 3), np.float32)
+        heads[:, axis] = np.deg2rad(sweep)
+        points = _track_renders(renderer, rig.decode_weights(np.zeros((len(sweep), NUM_BLENDSHAPES)), heads))
+        est = np.rad2deg(euler_from_rotation(fit_pose(points, rig.neutral, rigid).rotation.astype(np.float64)))
+        gain[axis] = (est[:, axis] @ sweep) / (est[:, axis] @ est[:, axis])
+    renderer.release()
+    return gain, offset
+
+
+def measure_prior(num_clips: int = 60, seed: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """Weight statistics of procedural clips: which shapes move together (a smile with cheek and
+    eye squint, a frown with a lowered lip...), the prior that tells apart targets whose landmark
+    motion looks alike. Prompts and persons are drawn apart from those of the benchmark."""
+    from ..prompts import sample_prompts
+    from ..synth.person import PersonStyle
+    from ..synth.procedural import perform
+
+    lines = ["The weather changed quickly over the hills this morning.",
+             "Could you pass me the blue folder on the table?",
+             "I have been waiting for this letter all week long.",
+             "Nobody expected the old clock to start ticking again."]
+    weights = []
+    for i, prompt in enumerate(sample_prompts(num_clips, seed)):
+        a = prompt.attributes
+        person = PersonStyle.from_id(f"prior{i}", a.gender, a.age_group)
+        weights.append(perform(prompt, lines[i % len(lines)], person, seed + i).motion.weights)
+    w = np.concatenate(weights).astype(np.float64)
+    return w.mean(0), np.cov(w, rowvar=False)
+
+
 def measure(size: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """Render neutral and each target under POSES_DEG and run MediaPipe on the renders."""
     from ...face.rig import FaceRig
     from ...render.renderer import Renderer
     from .fit import depth_scale, frontalise
-    from .landmarks import FaceTracker
-    from .pose import fit_pose, image_to_yup, rigid_vertices
+    from .pose import fit_pose, rigid_vertices
 
     rig = FaceRig.default()
     rigid = rigid_vertices(rig.deltas)
@@ -47,13 +120,7 @@ def measure(size: int = 512) -> tuple[np.ndarray, np.ndarray]:
     renderer = Renderer(size)
     fronts = []
     for head in heads:
-        V = rig.decode_weights(weights, np.repeat(head[None], len(weights), 0))
-        points = []
-        for frame in renderer.render(V):
-            with FaceTracker(max_faces=1) as tracker:   # fresh graph: every frame a detection
-                lm, _ = tracker.track(frame)
-            points.append(lm)
-        points = image_to_yup(np.stack(points))
+        points = _track_renders(renderer, rig.decode_weights(weights, np.repeat(head[None], len(weights), 0)))
         pose = fit_pose(points, rig.neutral, rigid)
         k = depth_scale(points, pose, rig.neutral, rigid)
         fronts.append(frontalise(points, pose, rig.neutral, rigid, k))
@@ -64,9 +131,14 @@ def measure(size: int = 512) -> tuple[np.ndarray, np.ndarray]:
 
 def main() -> None:
     neutral, deltas = measure()
+    prior_mean, prior_cov = measure_prior()
+    pose_gain, pose_offset = measure_pose_gain()
     ASSET.parent.mkdir(exist_ok=True)
     np.savez_compressed(ASSET, neutral=neutral.astype(np.float32), deltas=deltas.astype(np.float32),
-                        weight=np.array(WEIGHT), poses_deg=np.array(POSES_DEG))
+                        weight=np.array(WEIGHT), poses_deg=np.array(POSES_DEG),
+                        prior_mean=prior_mean.astype(np.float32), prior_cov=prior_cov.astype(np.float32),
+                        pose_gain=pose_gain, pose_offset_deg=pose_offset)
+    print(f"head angle correction: gain {pose_gain.round(3)}, offset {pose_offset.round(2)} deg")
     print(f"wrote {ASSET}: neutral {neutral.shape}, deltas {deltas.shape}, "
           f"mean |target| {np.linalg.norm(deltas, axis=-1).mean(1).round(2)}")
 

@@ -2,7 +2,8 @@
 
 Landmarks are brought into the rig's frame (undo scale, rotation, translation; MediaPipe's depth
 rescaled to match the template), then offsets from a per-video neutral are explained as a
-non-negative, at most 1, combination of the rig's linear targets. All frames are solved at once
+non-negative, at most 1, combination of the rig's targets as MediaPipe sees them (measured on
+renders, calibrate.py), a MAP estimate under a prior on the weights. All frames are solved at once
 with accelerated projected gradient (FISTA) on the 52x52 normal equations, which is exact up to
 convergence and far faster than one active-set solve per frame.
 """
@@ -47,32 +48,37 @@ def solve_bounded(G: np.ndarray, c: np.ndarray, iters: int = 300) -> np.ndarray:
 
 
 class BlendshapeSolver:
-    """Fixed linear model: offsets (N, 3) ~ sum_k w_k deltas_k, with axis weights and a ridge."""
+    """Fixed linear model: offsets (N, 3) ~ sum_k w_k deltas_k (axis-weighted), with a Gaussian
+    prior on w (MAP estimate). The prior, the weight statistics of the procedural actor, tells
+    apart targets whose landmark motion looks alike (a smile comes with cheek and eye squint)."""
 
-    def __init__(self, deltas: np.ndarray, ridge: float = 1e-3, sparsity: float = 0.0) -> None:
+    def __init__(self, deltas: np.ndarray, prior: tuple[np.ndarray, np.ndarray], strength: float) -> None:
         A = (deltas * AXIS_WEIGHT).reshape(len(deltas), -1).T.astype(np.float64)   # (3N, K)
-        G = A.T @ A
-        # Ridge relative to the mean target energy: unobservable targets stay at 0.
-        self.G = G + ridge * np.trace(G) / len(G) * np.eye(len(G))
+        mean, cov = prior
+        precision = np.linalg.inv(cov + 1e-3 * np.eye(len(cov)))
         self.A = A
-        # L1 on non-negative weights is a constant pull toward 0: small, noisy activations vanish.
-        self.pull = sparsity * np.trace(G) / len(G)
+        self.G = A.T @ A + strength * precision
+        self.bias = strength * precision @ mean
 
     def solve(self, offsets: np.ndarray) -> np.ndarray:
         """offsets (T, N, 3) mm -> weights (T, K) in [0, 1]."""
         b = (offsets * AXIS_WEIGHT).reshape(len(offsets), -1)
-        return solve_bounded(self.G, b @ self.A - self.pull)
+        return solve_bounded(self.G, b @ self.A + self.bias)
 
 
 def fit_weights(front: np.ndarray, neutral: np.ndarray, deltas: np.ndarray, active: np.ndarray,
-                rounds: int = 3, sparsity: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+                prior: tuple[np.ndarray, np.ndarray], strength: float = 10.0,
+                rounds: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """Weights (T, K) and the per-video neutral (N, 3) from frontalised landmarks (T, N, 3).
-    Only the `active` targets (indices) are fitted; the others stay 0.
+    Only the `active` targets (indices) are fitted; the others stay 0. `strength`: the prior's
+    weight, in squared mm of landmark error per unit of prior precision.
 
-    The neutral starts as the rig's (as MediaPipe sees it) and is refined by the median residual the targets cannot
-    explain (identity, and MediaPipe's own bias on this face), alternating with the weights.
+    The neutral starts as the rig's (as MediaPipe sees it) and is refined by the median residual
+    the targets cannot explain (identity, and MediaPipe's own bias on this face), alternating
+    with the weights.
     """
-    solver = BlendshapeSolver(deltas[active], sparsity=sparsity)
+    mean, cov = prior
+    solver = BlendshapeSolver(deltas[active], (mean[active], cov[np.ix_(active, active)]), strength)
     offset = np.zeros_like(neutral, dtype=np.float64)
     for _ in range(rounds):
         weights = solver.solve(front - neutral - offset)
