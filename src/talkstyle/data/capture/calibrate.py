@@ -39,10 +39,12 @@ def pose_correction() -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.lru_cache(maxsize=1)
-def weight_prior() -> tuple[np.ndarray, np.ndarray]:
-    """(mean (52,), covariance (52, 52)) of ARKit weights over the procedural actor's clips."""
+def weight_prior() -> np.ndarray:
+    """Second moment E[w w'] (52, 52) of ARKit weights over the procedural actor's clips: the
+    covariance of a zero-mean prior (most shapes rest at 0 most of the time)."""
     with np.load(ASSET) as z:
-        return z["prior_mean"].astype(np.float64), z["prior_cov"].astype(np.float64)
+        mean, cov = z["prior_mean"].astype(np.float64), z["prior_cov"].astype(np.float64)
+    return cov + np.outer(mean, mean)
 
 
 def _track_renders(renderer, vertices: np.ndarray) -> np.ndarray:
@@ -106,7 +108,11 @@ def measure_prior(num_clips: int = 60, seed: int = 1000) -> tuple[np.ndarray, np
 
 
 def measure(size: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """Render neutral and each target under POSES_DEG and run MediaPipe on the renders."""
+    """Render neutral and each target under POSES_DEG and run MediaPipe on the renders.
+
+    Per pose, one tracked sequence (as in capture): each target eases in from neutral, holds at
+    WEIGHT for HOLD frames and eases out; a target's landmark offset is its held frames minus
+    the neutral frames before it."""
     from ...face.rig import FaceRig
     from ...render.renderer import Renderer
     from .fit import depth_scale, frontalise
@@ -114,19 +120,34 @@ def measure(size: int = 512) -> tuple[np.ndarray, np.ndarray]:
 
     rig = FaceRig.default()
     rigid = rigid_vertices(rig.deltas)
-    heads = np.deg2rad(np.array(POSES_DEG, np.float32))
-    weights = np.zeros((NUM_BLENDSHAPES + 1, NUM_BLENDSHAPES), np.float32)
-    weights[1:] = WEIGHT * np.eye(NUM_BLENDSHAPES)
+    ramp = np.array([0.0, 0.0, 0.5, 1.0, 1.0, 1.0, 0.5]) * WEIGHT   # per target: 2 rest, ease, 3 held, ease
+    weights = np.zeros((NUM_BLENDSHAPES * len(ramp), NUM_BLENDSHAPES), np.float32)
+    for k in range(NUM_BLENDSHAPES):
+        weights[k * len(ramp):(k + 1) * len(ramp), k] = ramp
+    rest, held = np.flatnonzero(ramp == 0), np.flatnonzero(ramp == WEIGHT)
     renderer = Renderer(size)
-    fronts = []
-    for head in heads:
-        points = _track_renders(renderer, rig.decode_weights(weights, np.repeat(head[None], len(weights), 0)))
+    neutral, deltas = [], []
+    for head in np.deg2rad(np.array(POSES_DEG, np.float32)):
+        points = _track_sequence(renderer, rig.decode_weights(weights, np.repeat(head[None], len(weights), 0)))
         pose = fit_pose(points, rig.neutral, rigid)
-        k = depth_scale(points, pose, rig.neutral, rigid)
-        fronts.append(frontalise(points, pose, rig.neutral, rigid, k))
+        front = frontalise(points, pose, rig.neutral, rigid, depth_scale(points, pose, rig.neutral, rigid))
+        front = front.reshape(NUM_BLENDSHAPES, len(ramp), *front.shape[1:])
+        base = front[:, rest].mean(1)
+        neutral.append(base.mean(0))
+        deltas.append((front[:, held].mean(1) - base) / WEIGHT)
     renderer.release()
-    front = np.mean(fronts, axis=0)                          # (53, 468, 3)
-    return front[0], (front[1:] - front[0]) / WEIGHT
+    return np.mean(neutral, 0), np.mean(deltas, 0)
+
+
+def _track_sequence(renderer, vertices: np.ndarray) -> np.ndarray:
+    """MediaPipe landmarks (T, 468, 3), y-up pixels, of rendered frames tracked as one video."""
+    from .landmarks import track_frames
+    from .pose import image_to_yup
+
+    track = track_frames(renderer.render(vertices), 25.0)
+    if not track.found.all():
+        raise RuntimeError(f"calibration render lost the face in {int((~track.found).sum())} frames")
+    return image_to_yup(track.points)
 
 
 def main() -> None:

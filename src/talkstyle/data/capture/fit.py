@@ -48,37 +48,33 @@ def solve_bounded(G: np.ndarray, c: np.ndarray, iters: int = 300) -> np.ndarray:
 
 
 class BlendshapeSolver:
-    """Fixed linear model: offsets (N, 3) ~ sum_k w_k deltas_k (axis-weighted), with a Gaussian
-    prior on w (MAP estimate). The prior, the weight statistics of the procedural actor, tells
-    apart targets whose landmark motion looks alike (a smile comes with cheek and eye squint)."""
+    """Fixed linear model: offsets (N, 3) ~ sum_k w_k deltas_k (axis-weighted), with a zero-mean
+    Gaussian prior on w (MAP estimate). Its covariance, the weights' second moment over the
+    procedural actor's clips, tells apart targets whose landmark motion looks alike (a smile
+    comes with cheek and eye squint) and keeps shapes without evidence at rest."""
 
-    def __init__(self, deltas: np.ndarray, prior: tuple[np.ndarray, np.ndarray], strength: float) -> None:
+    def __init__(self, deltas: np.ndarray, prior: np.ndarray, strength: float) -> None:
         A = (deltas * AXIS_WEIGHT).reshape(len(deltas), -1).T.astype(np.float64)   # (3N, K)
-        mean, cov = prior
-        precision = np.linalg.inv(cov + 1e-3 * np.eye(len(cov)))
         self.A = A
-        self.G = A.T @ A + strength * precision
-        self.bias = strength * precision @ mean
+        self.G = A.T @ A + strength * np.linalg.inv(prior + 1e-3 * np.eye(len(prior)))
 
     def solve(self, offsets: np.ndarray) -> np.ndarray:
         """offsets (T, N, 3) mm -> weights (T, K) in [0, 1]."""
         b = (offsets * AXIS_WEIGHT).reshape(len(offsets), -1)
-        return solve_bounded(self.G, b @ self.A + self.bias)
+        return solve_bounded(self.G, b @ self.A)
 
 
 def fit_weights(front: np.ndarray, neutral: np.ndarray, deltas: np.ndarray, active: np.ndarray,
-                prior: tuple[np.ndarray, np.ndarray], strength: float = 10.0,
-                rounds: int = 3) -> tuple[np.ndarray, np.ndarray]:
+                prior: np.ndarray, strength: float = 30.0, rounds: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """Weights (T, K) and the per-video neutral (N, 3) from frontalised landmarks (T, N, 3).
-    Only the `active` targets (indices) are fitted; the others stay 0. `strength`: the prior's
-    weight, in squared mm of landmark error per unit of prior precision.
+    Only the `active` targets (indices) are fitted; the others stay 0. `prior`: (K, K) second
+    moment of the weights; `strength`: its weight against squared landmark error (mm^2).
 
     The neutral starts as the rig's (as MediaPipe sees it) and is refined by the median residual
     the targets cannot explain (identity, and MediaPipe's own bias on this face), alternating
     with the weights.
     """
-    mean, cov = prior
-    solver = BlendshapeSolver(deltas[active], (mean[active], cov[np.ix_(active, active)]), strength)
+    solver = BlendshapeSolver(deltas[active], prior[np.ix_(active, active)], strength)
     offset = np.zeros_like(neutral, dtype=np.float64)
     for _ in range(rounds):
         weights = solver.solve(front - neutral - offset)
