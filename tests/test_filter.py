@@ -61,6 +61,8 @@ def test_mouth_must_follow_the_audio(clips):
     reversed_audio = dataclasses.replace(m, audio=m.audio[::-1].copy())
     assert "mouth does not follow the audio" in check_clip(reversed_audio).reason
     assert "no audio" in check_clip(dataclasses.replace(m, audio=None, sample_rate=None)).reason
+    still = dataclasses.replace(m, weights=np.zeros_like(m.weights))
+    assert "mouth barely moves" in check_clip(still).reason
 
 
 def test_best_lag_finds_the_shift():

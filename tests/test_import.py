@@ -63,7 +63,7 @@ def test_import_adds_rejects_and_resumes(folder, tmp_path, monkeypatch):
     assert outcomes["broken.mp4"].status == "skipped" and "not a readable video" in outcomes["broken.mp4"].reason
     assert outcomes["talk.mp4"].status == "added", outcomes["talk.mp4"].reason
     assert outcomes["photo.mp4"].status == "rejected"
-    assert "mouth does not follow the audio" in outcomes["photo.mp4"].reason
+    assert "mouth barely moves" in outcomes["photo.mp4"].reason
     assert outcomes["orphan.mov"].status == "rejected" and "sidecar" in outcomes["orphan.mov"].reason
 
     ds = Dataset(out)

@@ -5,7 +5,8 @@ Checks, on a FaceMotion (captured, or from any backend):
   pose      |yaw| and |pitch| stay within `max_angle_deg`
   jumps     the head never turns more than `max_jump_deg` from one frame to the next (25 fps)
   duration  within [min_seconds, max_seconds]
-  sync      the mouth opening follows the audio loudness: Pearson correlation at the best lag
+  sync      the mouth moves (5-95 percentile range of the lip gap at least `min_mouth_range_mm`)
+            and its opening follows the audio loudness: Pearson correlation at the best lag
             within +-`max_lag` frames is at least `min_sync`
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ class FilterConfig:
     min_seconds: float = 1.0
     max_seconds: float = 60.0
     min_sync: float = 0.3
+    min_mouth_range_mm: float = 3.0
     max_lag: int = 2
 
 
@@ -102,8 +104,12 @@ def check_clip(motion: FaceMotion, config: FilterConfig = FilterConfig()) -> Fil
         reasons.append("no audio")
     else:
         env = audio_envelope(motion.audio, motion.sample_rate, motion.num_frames, motion.fps)
-        r, lag = best_lag_correlation(mouth_opening_mm(motion), env, c.max_lag)
-        m["sync_correlation"], m["sync_lag_frames"] = r, float(lag)
-        if r < c.min_sync:
+        mouth = mouth_opening_mm(motion)
+        lo, hi = np.percentile(mouth, [5, 95])
+        r, lag = best_lag_correlation(mouth, env, c.max_lag)
+        m["mouth_range_mm"], m["sync_correlation"], m["sync_lag_frames"] = float(hi - lo), r, float(lag)
+        if hi - lo < c.min_mouth_range_mm:
+            reasons.append(f"mouth barely moves ({hi - lo:.1f} mm < {c.min_mouth_range_mm:g} mm)")
+        elif r < c.min_sync:
             reasons.append(f"mouth does not follow the audio (correlation {r:.2f} < {c.min_sync:g})")
     return FilterResult(not reasons, reasons, m)
