@@ -107,10 +107,10 @@ def capture_video(path: str | Path, rig=None) -> Capture:
     motion, _ = motion_from_landmarks(track, rig)
     motion = motion.resample(DEFAULT_FPS)
     audio, rate = None, None
-    if info.has_audio:
+    try:
         audio, rate = load_audio(path), 16000
-    else:
-        notes.append("no audio track")
+    except TalkstyleError as e:      # no track, or one that does not decode: keep the motion
+        notes.append("no audio track" if not info.has_audio else f"audio unusable: {e}")
     motion = dataclasses.replace(motion, audio=audio, sample_rate=rate, metadata={
         "backend": "capture", "source": path.name, "source_fps": info.fps,
         "size": [info.width, info.height], "notes": notes})
