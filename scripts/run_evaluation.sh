@@ -41,5 +41,6 @@ if [ -n "${SHIPPED:-}" ]; then
 fi
 
 $TS evaluate --data "$OUT/data" --eval-data "$OUT/eval_data" -c "$checkpoints" -o "$OUT/report" \
-    --max-clips "$MAX_CLIPS" --steps "$SAMPLE_STEPS" --evaluator-steps "$EVALUATOR_STEPS"
+    --max-clips "$MAX_CLIPS" --steps "$SAMPLE_STEPS" --evaluator-steps "$EVALUATOR_STEPS" \
+    --note "budget: every variant $STEPS steps x batch $BATCH window pairs on $HOURS h (seed 0), $THREADS CPU thread(s); code $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo "report: $OUT/report/report.md"

@@ -39,6 +39,7 @@ def evaluate(
     seed: int = typer.Option(0, help="Sampling seed (the same for every model: paired comparisons)."),
     evaluator_steps: int = typer.Option(1500, help="Training steps of the style evaluator (cached in EVAL_DATA/cache)."),
     edit_clips: int = typer.Option(16, help="Clips whose prompt gets one-word edits."),
+    note: List[str] = typer.Option([], "--note", help="A line for the report's notes (e.g. the training budget); repeatable."),
 ) -> None:
     """Evaluate checkpoints on held-out persons: paper metrics, significance, style, lip sync; one report.
 
@@ -54,6 +55,7 @@ def evaluate(
         raise TalkstyleError(f"report folder is a file: {out}")
     result = run(data, parse_checkpoints(checkpoints), eval_data, Settings(cfg_audio, cfg_style, steps, sampler, seed),
                  max_clips=max_clips, evaluator_steps=evaluator_steps, swap_clips=edit_clips, cache=out / "cache")
+    result.notes[:0] = note
     typer.echo(f"wrote {write_report(result, out)}")
 
 

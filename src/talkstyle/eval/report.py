@@ -46,7 +46,8 @@ def _test_of(tests: list[PairedTest], other: str, mode: str, metric: str) -> Pai
 
 
 def metric_table(ev: Evaluation, names: list[str], mode: str, metrics=METRICS) -> str:
-    """Rows: models; cells: mean ± 95 % CI; * marks p < 0.05 against the first model (bold: it wins)."""
+    """Rows: models; cells: mean ± 95 % CI; * / † mark a model significantly worse / better than the
+    first one (p < 0.05); bold: the first model beats every other in the table."""
     ref = ev.runs[0].checkpoint.name
     lines = ["| Model | " + " | ".join(f"{LABELS[k]} ↓" for k in metrics) + " |",
              "|---" * (len(metrics) + 1) + "|"]
@@ -57,7 +58,7 @@ def metric_table(ev: Evaluation, names: list[str], mode: str, metrics=METRICS) -
             cell = f"{_fmt(v.mean())} ± {_fmt(ci95(v))}"
             t = _test_of(ev.tests, run.checkpoint.name, mode, k)
             if t is not None and t.significant:
-                cell += " *"
+                cell += " *" if t.mean_diff < 0 else " †"      # worse / better than the first model
             if run.checkpoint.name == ref and ev.tests and all(
                     (x := _test_of(ev.tests, o, mode, k)) is not None and x.significant and x.mean_diff < 0
                     for o in names if o != ref):
@@ -171,8 +172,9 @@ def markdown(ev: Evaluation) -> str:
           "half the target (its audio in, its motion the ground truth).",
           f"Sampling: {st.sampler}, {st.steps} steps, guidance audio {st.cfg_audio} / style {st.cfg_style}, "
           f"seed {st.seed}. Metrics on FaceRig vertices (head rotation excluded; scored apart in degrees).",
-          "Cells: mean ± 95 % CI over clips; `*`: Wilcoxon signed-rank p < 0.05 against "
-          f"**{ref}**; bold: {ref} significantly better than every other model in the table.", "",
+          f"Cells: mean ± 95 % CI over clips. Against **{ref}** (Wilcoxon signed-rank over clips, p < 0.05): "
+          f"`*` significantly worse than {ref}, `†` significantly better; bold: {ref} significantly better "
+          "than every other model in the table.", "",
           "## Models and training budget", "", models_table(ev), "",
           "## Table 1: baselines (conditioned on the reference, as the paper)", "",
           metric_table(ev, table1, MAIN_MODE), ""]
