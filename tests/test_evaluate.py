@@ -74,7 +74,7 @@ def test_report_files_and_tables(report):
     for heading in ("Table 1: baselines", "Text vs reference vs both", "Paired significance", "## Style",
                     "Reference following", "One-word edits", "Where talkstyle stands"):
         assert heading in md, heading
-    assert "| MSE (mm²) ↓ | LVE (mm²) ↓ | |FDD| (mm²) ↓ | MOD (mm) ↓ |" in md
+    assert "| MSE (mm²) ↓ | LVE (mm²) ↓ | \\|FDD\\| (mm²) ↓ | MOD (mm) ↓ |" in md
     assert "| diffposetalk | diffposetalk |" in md and "(+3 encoder pre-training)" in md
 
 

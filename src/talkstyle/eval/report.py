@@ -41,6 +41,11 @@ def _fmt(x: float) -> str:
     return "nan" if not np.isfinite(x) else f"{x:.3g}" if abs(x) < 100 else f"{x:.1f}"
 
 
+def _md(label: str) -> str:
+    """A label inside a Markdown table cell (|FDD| must not split the cell)."""
+    return label.replace("|", "\\|")
+
+
 def _test_of(tests: list[PairedTest], other: str, mode: str, metric: str) -> PairedTest | None:
     return next((t for t in tests if t.other == other and t.mode == mode and t.metric == metric), None)
 
@@ -49,7 +54,7 @@ def metric_table(ev: Evaluation, names: list[str], mode: str, metrics=METRICS) -
     """Rows: models; cells: mean ± 95 % CI; * / † mark a model significantly worse / better than the
     first one (p < 0.05); bold: the first model beats every other in the table."""
     ref = ev.runs[0].checkpoint.name
-    lines = ["| Model | " + " | ".join(f"{LABELS[k]} ↓" for k in metrics) + " |",
+    lines = ["| Model | " + " | ".join(f"{_md(LABELS[k])} ↓" for k in metrics) + " |",
              "|---" * (len(metrics) + 1) + "|"]
     for run in (r for r in ev.runs if r.checkpoint.name in names):
         cells = []
@@ -69,7 +74,7 @@ def metric_table(ev: Evaluation, names: list[str], mode: str, metrics=METRICS) -
 
 
 def mode_table(ev: Evaluation) -> str:
-    lines = ["| Model | Conditioning | " + " | ".join(LABELS[k] for k in PAPER_METRICS) + " |",
+    lines = ["| Model | Conditioning | " + " | ".join(_md(LABELS[k]) for k in PAPER_METRICS) + " |",
              "|---" * (len(PAPER_METRICS) + 2) + "|"]
     for run in ev.runs:
         for mode in MODES:
@@ -80,7 +85,7 @@ def mode_table(ev: Evaluation) -> str:
 
 def significance_table(ev: Evaluation) -> str:
     ref = ev.runs[0].checkpoint.name
-    lines = [f"| {ref} vs | Conditioning | " + " | ".join(LABELS[k] for k in PAPER_METRICS) + " |",
+    lines = [f"| {ref} vs | Conditioning | " + " | ".join(_md(LABELS[k]) for k in PAPER_METRICS) + " |",
              "|---" * (len(PAPER_METRICS) + 2) + "|"]
     for run in ev.runs[1:]:
         for mode in MODES:
