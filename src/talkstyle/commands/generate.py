@@ -17,7 +17,7 @@ def animate(
     style_ref: Optional[Path] = typer.Option(None, "--style-ref", help="Reference clip whose style to follow: motion .npz or video."),
     cfg_audio: float = typer.Option(1.0, help="Classifier-free guidance scale of the audio."),
     cfg_style: float = typer.Option(1.0, help="Classifier-free guidance scale of the style."),
-    steps: int = typer.Option(6, help="Denoising steps per window (the paper: 1000 with ddpm)."),
+    steps: int = typer.Option(4, help="Denoising steps per window (the paper: 1000 with ddpm)."),
     sampler: str = typer.Option("dpm", help="ddim | dpm | ddpm (the paper's setting: ddpm with 1000 steps)."),
     seed: int = typer.Option(0, help="Random seed."),
     checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (config.json + model.safetensors); default: the bundled model."),

@@ -166,7 +166,7 @@ class StyleGenerator(nn.Module):
 
     # ------------------------------------------------------------ inference
     @torch.no_grad()
-    def generate(self, audio: np.ndarray, style: torch.Tensor, *, sampler: str = "dpm", steps: int = 6,
+    def generate(self, audio: np.ndarray, style: torch.Tensor, *, sampler: str = "dpm", steps: int = 4,
                  cfg_audio: float = 1.0, cfg_style: float = 1.0, seed: int = 0,
                  progress: Iterable | None = None) -> np.ndarray:
         """Audio features (T, A) at 25 fps + style (style_dim,) -> motion (T, D), denormalised.
