@@ -92,14 +92,22 @@ def import_one(job: ImportJob, dataset_root: Path, config: FilterConfig) -> Outc
     except TalkstyleError as e:
         return record_rejection(dataset_root, Outcome(job.video.name, job.clip_id, "rejected", str(e)))
     except Exception as e:  # noqa: BLE001 - one bad video must never stop the import
-        return record_rejection(dataset_root, Outcome(job.video.name, job.clip_id, "rejected",
-                                                      f"capture failed: {e.__class__.__name__}: {e}"))
+        # Not recorded: an unexpected failure may not be the video's fault; a rerun retries it.
+        return Outcome(job.video.name, job.clip_id, "rejected", f"capture failed: {e.__class__.__name__}: {e}")
+
+
+def _run(args: tuple[ImportJob, Path, FilterConfig]) -> Outcome:
+    return import_one(*args)
 
 
 def _worker_init() -> None:
+    import signal
+
     import torch
 
     torch.set_num_threads(1)
+    # Ctrl-C is the parent's to handle: a worker finishes (or loses) its clip as a whole.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def plan(folder: Path, dataset_root: Path) -> tuple[list[ImportJob], list[Outcome]]:
@@ -134,7 +142,6 @@ def plan(folder: Path, dataset_root: Path) -> tuple[list[ImportJob], list[Outcom
 def import_folder(folder: str | Path, out: str | Path, workers: int = 1,
                   config: FilterConfig = FilterConfig(), progress: bool = True) -> list[Outcome]:
     """Import every video of `folder` into the dataset `out` (created, or resumed)."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing
 
     from tqdm import tqdm
@@ -156,12 +163,18 @@ def import_folder(folder: str | Path, out: str | Path, workers: int = 1,
             bar.update()
     else:
         # spawn: MediaPipe and torch threads do not survive fork.
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
-            futures = [pool.submit(import_one, job, out, config) for job in jobs]
-            for future in as_completed(futures):
-                outcomes.append(future.result())
+        pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_worker_init)
+        try:
+            for outcome in pool.imap_unordered(_run, [(job, out, config) for job in jobs]):
+                outcomes.append(outcome)
                 bar.update()
+        except KeyboardInterrupt:
+            # Stop at once; a clip cut off mid-write leaves only temporary files, removed on resume.
+            pool.terminate()
+            raise
+        finally:
+            pool.close()
+            pool.join()
     bar.close()
     dataset.compact()
     return sorted(outcomes, key=lambda o: o.video)
