@@ -7,7 +7,7 @@ import typer
 
 from ..cli import app
 
-DEMO_PROMPT = "A woman talks with a strong delighted expression, nodding now and then."
+DEMO_PROMPT = "A woman talks with a strong delighted expression."
 
 
 @app.command()
