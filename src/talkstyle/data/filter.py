@@ -66,14 +66,6 @@ def best_lag_correlation(a: np.ndarray, b: np.ndarray, max_lag: int) -> tuple[fl
     return best, best_lag
 
 
-def mouth_opening_mm(motion: FaceMotion) -> np.ndarray:
-    """Inner-lip gap of the rig (mm) for the motion's weights (head rotation does not change it)."""
-    from ..face.regions import mouth_opening
-    from ..face.rig import FaceRig
-
-    return mouth_opening(FaceRig.default().decode_weights(motion.weights))
-
-
 def check_clip(motion: FaceMotion, config: FilterConfig = FilterConfig()) -> FilterResult:
     """Run every check; the clip passes when none fails."""
     c = config
@@ -104,7 +96,9 @@ def check_clip(motion: FaceMotion, config: FilterConfig = FilterConfig()) -> Fil
         reasons.append("no audio")
     else:
         env = audio_envelope(motion.audio, motion.sample_rate, motion.num_frames, motion.fps)
-        mouth = mouth_opening_mm(motion)
+        from ..face.rig import FaceRig
+
+        mouth = FaceRig.default().mouth_opening(motion)
         lo, hi = np.percentile(mouth, [5, 95])
         r, lag = best_lag_correlation(mouth, env, c.max_lag)
         m["mouth_range_mm"], m["sync_correlation"], m["sync_lag_frames"] = float(hi - lo), r, float(lag)

@@ -129,14 +129,6 @@ def _decode(decoder, pcm: bytes) -> None:
 
 
 # ---------------------------------------------------------------------- scoring
-def mouth_opening_mm(motion: FaceMotion) -> np.ndarray:
-    """(T,) inner-lip gap in mm on the FaceRig (head rotation ignored: the gap is rotation-invariant)."""
-    from ..face.regions import mouth_opening
-    from ..face.rig import FaceRig
-
-    return mouth_opening(FaceRig.default().decode_weights(motion.weights)).astype(np.float64)
-
-
 def speech_envelope(audio: np.ndarray, rate: int = ENVELOPE_HZ) -> np.ndarray:
     """RMS amplitude in 1 / rate s frames, smoothed over ~50 ms (the syllable scale, not pitch)."""
     from scipy.ndimage import uniform_filter1d
@@ -167,7 +159,9 @@ def best_lag(opening: np.ndarray, fps: float, envelope: np.ndarray, rate: int = 
 
 def score(motion: FaceMotion, audio: np.ndarray, phones: list[Phone], transcript: str = "") -> LipSyncScores:
     """Scores of `motion` (frame i at time i / fps) against aligned `phones` and the audio envelope."""
-    opening = mouth_opening_mm(motion)
+    from ..face.rig import FaceRig
+
+    opening = FaceRig.default().mouth_opening(motion).astype(np.float64)
     # The median over speech (frames inside aligned phones): long pauses would drag it to "closed".
     frame_t = np.arange(len(opening)) / motion.fps
     speaking = np.zeros(len(opening), bool)

@@ -344,6 +344,10 @@ class FaceRig:
         """FaceMotion -> (T,468,3) float32 vertices in mm, head rotation applied."""
         return self.decode_weights(motion.weights, motion.head)
 
+    def mouth_opening(self, motion: FaceMotion) -> np.ndarray:
+        """(T,) inner-lip gap in mm (head rotation does not change it, so it is not applied)."""
+        return R.mouth_opening(self.decode_weights(motion.weights))
+
 
 @numba.njit(cache=True, fastmath=True)
 def _hinge_close_rotate(V, jaw_angle, close_w, jaw_weight, close_delta, hinge_y, hinge_z, R, pivot):
