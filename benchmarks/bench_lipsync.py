@@ -16,7 +16,10 @@ import numpy as np
 
 PROMPT = "A person speaks with a calm neutral expression."
 LINES = ["Bob paid for a pump and a big blue bag.", "Maybe the baby will bring back my map.",
-         "Open the window and pass me a bottle of apple juice."]
+         "Open the window and pass me a bottle of apple juice.", "My mother bought a lamp at the market.",
+         "Please put the paper back by the bed.", "We must move the boxes before the bus comes.",
+         "The puppy jumped up and grabbed my sandwich.", "Remember to buy bread, milk and some plums.",
+         "Big problems make better people, maybe.", "He dropped the map somewhere by the bamboo path."]
 KEYS = ("bilabial_closed_fraction", "bilabial_opening_ratio", "vowel_open_fraction", "vowel_opening_ratio",
         "lag_ms", "lag_correlation")
 

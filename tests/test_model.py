@@ -104,7 +104,7 @@ def batch(n: int = 2) -> Batch:
 def test_losses_are_finite_and_reach_every_part():
     model = make_model().train()
     losses = model.losses(batch(), get_config("tiny")[1])
-    assert set(losses) == {"total", "simple", "vel", "smooth", "kl", "vq", "contrast"}
+    assert set(losses) == {"total", "simple", "vel", "smooth", "lips", "kl", "vq", "contrast"}
     assert all(torch.isfinite(v) for v in losses.values())
     losses["total"].backward()
     for name in ("text_style", "motion_style", "basis", "denoiser"):
@@ -172,3 +172,31 @@ def test_guidance_branches_only_for_nonzero_scales():
     hook.remove()
     assert calls == [1] * 4 + [2] * 4 + [2] * 4 + [3] * 4          # 2 windows x 2 steps each
     assert not np.allclose(outs[(0.0, 0.0)], outs[(1.0, 2.0)])
+
+
+def test_lip_gap_matches_the_rig_and_has_gradients():
+    """The torch lip gap of the training loss is the FaceRig's own mouth opening, differentiably."""
+    from talkstyle.face.motion import FaceMotion
+    from talkstyle.face.rig import FaceRig
+    from talkstyle.model.lips import LipGap
+
+    rng = np.random.default_rng(0)
+    w = (rng.random((64, 52)) ** 3).astype(np.float32)
+    expected = FaceRig.default().mouth_opening(FaceMotion(w, np.zeros((64, 3), np.float32), 25.0))
+    np.testing.assert_allclose(LipGap()(torch.from_numpy(w)).numpy(), expected, atol=1e-3)
+    x = torch.zeros(52)
+    x[17] = 0.4                                                       # jawOpen alone: lips apart
+    x.requires_grad_()
+    LipGap()(x).backward()
+    assert x.grad[17] > 0 > x.grad[18]                                # the jaw parts them, mouthClose seals them
+
+
+def test_lip_loss_is_zero_for_a_perfect_prediction_and_grows_on_open_lips():
+    model = make_model()                         # identity normalisation: x is the weights
+    x0 = torch.zeros(2, CFG.window, CFG.motion_dim)
+    x0[:, ::2, 17] = 0.5                         # every other frame the jaw is open; between, lips sealed
+    mask = torch.ones(2, CFG.window, dtype=torch.bool)
+    assert model.lip_loss(x0, x0, mask, 4.0).item() == pytest.approx(0.0, abs=1e-6)
+    opened = x0.clone()
+    opened[:, 1::2, 17] = 0.3                    # the prediction parts the sealed frames
+    assert model.lip_loss(opened, x0, mask, 4.0) > 2 * model.lip_loss(opened, x0, mask, 0.0) > 0

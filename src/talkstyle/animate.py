@@ -18,7 +18,9 @@ from tqdm import tqdm
 
 from .audio.io import SAMPLE_RATE, load_audio
 from .errors import TalkstyleError
+from .data.records import StyleAttributes
 from .face.motion import FaceMotion
+from .head_words import apply_head_words
 
 SILENCE_RMS = 1e-3                 # about -60 dBFS: nothing to lip-sync to
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"}
@@ -31,6 +33,7 @@ class Settings:
     steps: int = 4                 # DPM-Solver++: 4-10 steps give the same lip sync and style here
     sampler: str = "dpm"
     seed: int = 0
+    head_words: bool = True        # nod / shake / still words of the prompt move the head (head_words.py)
 
     def __post_init__(self) -> None:
         from .model.config import SAMPLERS
@@ -80,8 +83,9 @@ def _capture(path: Path) -> FaceMotion:
     return capture_video(path).motion
 
 
-def check_prompt(style: str) -> None:
-    """Empty prompts are an error; prompts with no recognisable style words get a warning."""
+def check_prompt(style: str) -> StyleAttributes:
+    """The prompt's attributes. Empty prompts are an error; prompts with no recognisable style
+    words get a warning."""
     from .data.prompts import analyze_prompt
 
     parsed = analyze_prompt(style)           # raises on an empty prompt
@@ -90,6 +94,7 @@ def check_prompt(style: str) -> None:
                           and a.head_motion == "natural" and a.delivery == "speaks"):
         warnings.warn(f"the prompt {style!r} has no style words talkstyle knows (English emotions, "
                       "intensities, head motion, delivery); the style will be vague", stacklevel=3)
+    return a
 
 
 def animate(audio: str | Path | np.ndarray, style: str | None = None,
@@ -102,8 +107,7 @@ def animate(audio: str | Path | np.ndarray, style: str | None = None,
     also writes motion.npz, preview.mp4, livelink.csv and face.glb there.
     """
     # Check every input before the heavy imports, so that bad input fails fast.
-    if style is not None:
-        check_prompt(style)
+    attributes = check_prompt(style) if style is not None else None
     wav = load_audio(audio) if not isinstance(audio, np.ndarray) else np.asarray(audio, np.float32)
     if wav.ndim != 1 or wav.size == 0:
         raise TalkstyleError("audio must be non-empty mono 16 kHz samples")
@@ -130,7 +134,10 @@ def animate(audio: str | Path | np.ndarray, style: str | None = None,
         cfg_style = settings.cfg_style if (style is not None or reference is not None) else 0.0
         x = model.generate(feats, s, sampler=settings.sampler, steps=settings.steps, cfg_audio=settings.cfg_audio,
                            cfg_style=cfg_style, seed=settings.seed, progress=bar)
-    motion = dataclasses.replace(array_to_motion(x), audio=wav, sample_rate=SAMPLE_RATE, metadata={
+    motion = array_to_motion(x)
+    if attributes is not None and settings.head_words:
+        motion = apply_head_words(motion, attributes.head_motion, attributes.level, settings.seed)
+    motion = dataclasses.replace(motion, audio=wav, sample_rate=SAMPLE_RATE, metadata={
         "generator": "talkstyle", "prompt": style, "style_ref": str(style_ref) if isinstance(style_ref, (str, Path)) else None,
         "checkpoint": str(checkpoint) if checkpoint else "bundled", **dataclasses.asdict(settings)})
     if out_dir is not None:

@@ -105,10 +105,12 @@ def trim_log(path: Path, step: int) -> float:
 
 # ------------------------------------------------------------------ the loop
 def fit(train_pack: Pack, val_pack: Pack, out: Path, mc: ModelConfig, tc: TrainConfig, seed: int = 0,
-        resume: bool = True, extra: dict | None = None, until: int | None = None) -> Path:
+        resume: bool = True, extra: dict | None = None, until: int | None = None,
+        init: Path | None = None) -> Path:
     """Train on packed data; writes checkpoints and log.jsonl under `out`. Returns `out`.
 
     `until` stops (with a checkpoint) after that step: a time-boxed part of a longer run.
+    `init` starts a new run from a checkpoint's inference weights (fine-tuning).
     """
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(tc.threads)
@@ -116,6 +118,13 @@ def fit(train_pack: Pack, val_pack: Pack, out: Path, mc: ModelConfig, tc: TrainC
     rng = np.random.default_rng(seed)
     model = StyleGenerator(mc)
     model.set_normalisation(train_pack.motion)
+    if init is not None:
+        from .model.checkpoint import load_generator
+
+        source = load_generator(init)
+        if source.cfg != mc:
+            raise TalkstyleError(f"--init {init} is a checkpoint of another model config than --config")
+        model.load_state_dict(source.state_dict())
     ema = copy.deepcopy(model)
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     step = 0
@@ -188,7 +197,8 @@ def load_packs(data: Path, mc: ModelConfig, augmented: int, seed: int) -> tuple[
 
 def train(data: str | Path, out: str | Path, config: str = "small", steps: int | None = None,
           batch_size: int | None = None, seed: int = 0, augmented: int = 1, resume: bool = True,
-          threads: int | None = None, audio_encoder: str | None = None, until: int | None = None) -> Path:
+          threads: int | None = None, audio_encoder: str | None = None, until: int | None = None,
+          init: str | Path | None = None) -> Path:
     """The Python API of `talkstyle train`."""
     from .audio.features import get_audio_encoder
 
@@ -201,5 +211,5 @@ def train(data: str | Path, out: str | Path, config: str = "small", steps: int |
     name = audio_encoder or mc.audio_encoder
     mc = dataclasses.replace(mc, audio_encoder=name, audio_dim=get_audio_encoder(name).dim)
     train_pack, val_pack = load_packs(data, mc, augmented, seed)
-    return fit(train_pack, val_pack, out, mc, tc, seed, resume, {"config_name": config, "data": str(data)},
-               until)
+    extra = {"config_name": config, "data": str(data), **({"init": str(init)} if init else {})}
+    return fit(train_pack, val_pack, out, mc, tc, seed, resume, extra, until, Path(init) if init else None)

@@ -20,6 +20,8 @@ def animate(
     steps: int = typer.Option(4, help="Denoising steps per window (the paper: 1000 with ddpm)."),
     sampler: str = typer.Option("dpm", help="ddim | dpm | ddpm (the paper's setting: ddpm with 1000 steps)."),
     seed: int = typer.Option(0, help="Random seed."),
+    head_words: bool = typer.Option(True, "--head-words/--no-head-words",
+                                    help="Let nod / shake / still words of --style move the head."),
     checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (config.json + model.safetensors); default: the bundled model."),
 ) -> None:
     """Animate a face from speech, in the style of a prompt and/or a reference clip."""
@@ -31,7 +33,7 @@ def animate(
         warnings.simplefilter("always")
         warnings.showwarning = lambda msg, *a, **k: typer.echo(f"warning: {msg}", err=True)
         motion = run(audio, style, style_ref, checkpoint=checkpoint, out_dir=out,
-                     settings=Settings(cfg_audio, cfg_style, steps, sampler, seed))
+                     settings=Settings(cfg_audio, cfg_style, steps, sampler, seed, head_words))
     typer.echo(f"{motion.num_frames} frames ({motion.duration:.1f} s) -> {out}/")
 
 
@@ -47,6 +49,7 @@ def train(
     seed: int = typer.Option(0, help="Random seed."),
     threads: Optional[int] = typer.Option(None, help="CPU threads for torch."),
     resume: bool = typer.Option(True, help="Continue the run in --out if there is one."),
+    init: Optional[Path] = typer.Option(None, help="Start from this checkpoint's weights (fine-tuning; same config)."),
 ) -> None:
     """Train the style generator (resumable; EMA weights saved as safetensors + config.json)."""
     from ..errors import TalkstyleError
@@ -56,5 +59,5 @@ def train(
     from ..train import train as run
 
     path = run(data, out, config=config, steps=steps, batch_size=batch_size, seed=seed, augmented=augmented,
-               resume=resume, threads=threads, audio_encoder=audio_encoder)
+               resume=resume, threads=threads, audio_encoder=audio_encoder, init=init)
     typer.echo(f"checkpoint: {path}")

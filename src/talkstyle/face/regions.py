@@ -61,14 +61,17 @@ UPPER_FACE = _upper_face()
 
 
 # ------------------------------------------------------------------ measures
+# The three central inner-lip pairs (82/87, 13/14, 312/317) whose distance is the mouth opening.
+MID_LIP_UPPER, MID_LIP_LOWER = LIPS_UPPER_INNER[3:6], LIPS_LOWER_INNER[3:6]
+
+
 def mouth_opening(vertices: np.ndarray) -> np.ndarray:
     """Inner-lip gap in mm per frame: mean distance of the three central upper/lower inner-lip pairs.
 
     vertices: (T, 468, 3) or (468, 3). Rotation-invariant, so it ignores head motion.
     """
     v = np.asarray(vertices)
-    centre = slice(3, 6)   # 82/87, 13/14, 312/317
-    gap = v[..., LIPS_UPPER_INNER[centre], :] - v[..., LIPS_LOWER_INNER[centre], :]
+    gap = v[..., MID_LIP_UPPER, :] - v[..., MID_LIP_LOWER, :]
     return np.linalg.norm(gap, axis=-1).mean(-1)
 
 

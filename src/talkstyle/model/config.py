@@ -67,9 +67,11 @@ class TrainConfig:
     grad_clip: float = 1.0
     ema_decay: float = 0.999
     cond_drop: float = 0.1              # audio / style replaced by learned nulls (for CFG)
-    # loss weights (paper: vel 0.5, smooth 5e-6, KL 1e-6); VQ, contrastive are ours
+    # loss weights (paper: vel 0.5, smooth 5e-6, KL 1e-6); lips, VQ, contrastive are ours
     w_vel: float = 0.5
     w_smooth: float = 5e-6
+    w_lips: float = 0.1                 # lip-gap term (ours): lips sealed on p, b, m
+    lip_sealed_boost: float = 4.0       # its extra weight on frames where the ground truth seals the lips
     w_kl: float = 1e-6
     w_vq: float = 1.0
     w_contrast: float = 0.1
@@ -94,7 +96,7 @@ CONFIGS: dict[str, tuple[ModelConfig, TrainConfig]] = {
                          style_layers=1, style_d_model=32, codebook_size=16, code_dim=16,
                          basis_hidden=32, window=20, context=4),
              TrainConfig(batch_size=4, steps=4, warmup=1, val_every=2, save_every=2, threads=1)),
-    "small": (ModelConfig(), TrainConfig()),
+    "small": (ModelConfig(), TrainConfig(steps=8000)),
     "base": (ModelConfig(d_model=256, layers=8, heads=8, style_dim=128, style_layers=4, style_d_model=256,
                          codebook_size=512, code_dim=128, basis_hidden=256),
              TrainConfig(batch_size=16, lr=1e-4, steps=100_000)),

@@ -9,6 +9,7 @@ the previous window as context).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Iterable
 
@@ -16,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..face.arkit import NUM_BLENDSHAPES
 from ..face.motion import MAX_HEAD_RAD, FaceMotion
 from .basis import StyleBasis
 from .config import ModelConfig, TrainConfig
@@ -25,6 +27,8 @@ from .style import DOWNSAMPLE, MotionStyleEncoder, TextStyle, soft_contrastive_l
 
 # Normalisation floors: a channel that barely moves in the data must not blow up when it does.
 MIN_STD_WEIGHT, MIN_STD_HEAD = 0.05, 0.02
+SEALED_MM = 1.0         # inner-lip gap below which the ground truth has the lips sealed (p, b, m, rest)
+LIP_SCALE_MM = 2.0      # lip-gap errors in these units, about the size of the normalised channels' errors
 
 
 def motion_to_array(motion: FaceMotion) -> np.ndarray:
@@ -46,6 +50,13 @@ class Batch:
     mask: torch.Tensor                  # (B, 2N) bool: real frames (clips are zero-padded)
     text: torch.Tensor                  # (B, text_dim) frozen sentence embeddings of the prompts
     attrs: torch.Tensor                 # (B, 4) encoded style attributes (soft contrastive targets)
+
+
+@functools.cache
+def _lip_gap() -> nn.Module:
+    from .lips import LipGap           # builds the FaceRig: only training needs it
+
+    return LipGap()
 
 
 class StyleGenerator(nn.Module):
@@ -155,14 +166,32 @@ class StyleGenerator(nn.Module):
         vel = (((x0_hat.diff(dim=1) - x0.diff(dim=1)) ** 2) * m_vel).sum() / frames
         m_acc = m_vel[:, 1:] * m_vel[:, :-1]
         smooth = ((x0_hat.diff(n=2, dim=1) ** 2) * m_acc).sum() / frames
+        lips = self.lip_loss(x0_hat, x0, mask, tcfg.lip_sealed_boost)
         kl = style_out.kl()
         has_ref = torch.cat([mask_a, mask_b]).any(1)             # windows past a clip's end have no style
         contrast = soft_contrastive_loss(style_out.mu[has_ref], text_s[has_ref], batch.attrs.repeat(2, 1)[has_ref],
                                          tcfg.contrast_tau)
-        total = (simple + tcfg.w_vel * vel + tcfg.w_smooth * smooth + tcfg.w_kl * kl
+        total = (simple + tcfg.w_vel * vel + tcfg.w_smooth * smooth + tcfg.w_lips * lips + tcfg.w_kl * kl
                  + tcfg.w_vq * style_out.vq.loss + tcfg.w_contrast * contrast)
-        return {"total": total, "simple": simple, "vel": vel, "smooth": smooth, "kl": kl,
+        return {"total": total, "simple": simple, "vel": vel, "smooth": smooth, "lips": lips, "kl": kl,
                 "vq": style_out.vq.loss, "contrast": contrast}
+
+    def lip_loss(self, x0_hat: torch.Tensor, x0: torch.Tensor, mask: torch.Tensor, sealed_boost: float) -> torch.Tensor:
+        """Squared error of the rig's inner-lip gap (mm), weighted up where the ground truth seals
+        the lips.
+
+        Why: p, b and m need jawOpen and mouthClose equal to within a few hundredths and no pull,
+        pucker or smile parting the lips; the per-channel loss spreads its error over all of them,
+        so a sample close on each channel can still leave the lips apart. The gap is what a viewer
+        sees, so it gets its own term.
+        """
+        lip_gap = _lip_gap()
+        # Clamped as the output is: a negative weight must not seal lips that the rig shows apart.
+        gap_hat = lip_gap(self.denormalise(x0_hat)[..., :NUM_BLENDSHAPES].clamp(0, 1))
+        gap = lip_gap(self.denormalise(x0)[..., :NUM_BLENDSHAPES].clamp(0, 1))
+        weight = mask.float() * (1 + sealed_boost * (gap < SEALED_MM).float())
+        err = ((gap_hat - gap) / LIP_SCALE_MM) ** 2
+        return (err * weight).sum() / mask.sum().clamp(min=1)
 
     # ------------------------------------------------------------ inference
     @torch.no_grad()

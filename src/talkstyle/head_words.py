@@ -1,0 +1,46 @@
+"""Head-motion words of a prompt ("nodding", "shaking the head", "keeping the head still")
+applied to generated head rotation.
+
+Why a layer and not the model alone: in the training data, nods and shakes start at random
+moments, not tied to the audio, so a model of this size learns their mean (no nod) and moves the
+head the same whatever the words say (docs/model.md gives the measurement). The layer adds them
+the way the data engine authored them (`data/synth/head.py`): bursts of 1.5-2.5 Hz oscillation
+for nods and shakes, the generated head's own motion damped for "still". The generated posture
+(the clip's mean angle) is kept, and the seed makes it repeatable.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .data.synth.head import STILL_SCALE, oscillation_bursts
+from .face.motion import MAX_HEAD_RAD, FaceMotion
+
+AXIS = {"nod": 0, "shake": 1}           # pitch, yaw
+
+
+def gesture_amplitude_deg(level: float) -> float:
+    """Peak nod / shake angle for an emotion level in [0, 1], as the synthetic actor uses it."""
+    return float(np.clip(8.0 * (0.8 + 0.4 * level), 5.0, 15.0))
+
+
+def apply_head_words(motion: FaceMotion, head_motion: str, level: float = 0.5, seed: int = 0) -> FaceMotion:
+    """Return `motion` with its head rotation following a parsed head-motion word.
+
+    head_motion: "still" | "nod" | "shake" | "natural" (left as generated).
+    """
+    if head_motion == "natural":
+        return motion
+    head = motion.head.astype(np.float64)
+    posture = head.mean(0)
+    if head_motion == "still":
+        head = posture + STILL_SCALE * (head - posture)
+    elif head_motion in AXIS:
+        rng = np.random.default_rng(seed)
+        burst = oscillation_bursts(motion.num_frames, motion.fps, rng, gesture_amplitude_deg(level))
+        head[:, AXIS[head_motion]] += np.radians(burst)
+    else:
+        raise ValueError(f"unknown head motion {head_motion!r}")
+    limit = 0.99 * MAX_HEAD_RAD
+    return dataclasses.replace(motion, head=np.clip(head, -limit, limit).astype(np.float32))
