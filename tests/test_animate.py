@@ -45,6 +45,19 @@ def test_style_changes_the_motion_and_seeds_repeat():
     assert not np.allclose(text.weights, both.weights)
 
 
+def test_head_motion_words_move_the_head():
+    ckpt = tiny_checkpoint()
+    base = "A young woman speaks with a strong happy expression"
+    pitch_std = {}
+    for words in ("", ", nodding along", ", keeping the head still"):
+        motion = animate(SPEECH, base + words, checkpoint=ckpt, settings=FAST, progress=False)
+        pitch_std[words] = np.degrees(motion.head[:, 0].std())
+    assert pitch_std[", nodding along"] > 2.0 > pitch_std[""] > pitch_std[", keeping the head still"]
+    off = animate(SPEECH, base + ", nodding along", checkpoint=ckpt, settings=Settings(steps=3, head_words=False),
+                  progress=False)
+    assert np.degrees(off.head[:, 0].std()) < 2.0
+
+
 def test_any_audio_format_48k_stereo(tmp_path):
     audio, sr = sf.read(str(SPEECH))
     x48 = np.interp(np.arange(0, len(audio), sr / 48000), np.arange(len(audio)), audio)
