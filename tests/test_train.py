@@ -93,3 +93,22 @@ def test_train_api_writes_a_loadable_checkpoint():
 def test_cli_train_bad_data_is_one_line_exit_2(tmp_path):
     assert_user_error(run("train", "--data", tmp_path / "nope", "-o", tmp_path / "run"), "not found")
     assert not (tmp_path / "run").exists()
+
+
+def test_init_starts_from_a_checkpoint_and_refuses_another_config():
+    from talkstyle.model.checkpoint import load_generator
+
+    train, val = tiny_packs()
+    mc = dataclasses.replace(TINY, audio_encoder="mel", audio_dim=160)
+    tc = dataclasses.replace(TINY_TRAIN, steps=1, lr=1e-9, warmup=1)          # one step that barely moves
+    source = load_generator(tiny_checkpoint()).state_dict()
+    tuned = fit(train, val, workdir() / "init", mc, tc, seed=5, init=tiny_checkpoint())
+    fresh = fit(train, val, workdir() / "no_init", mc, tc, seed=5)
+    key = "denoiser.start_motion"
+    near = load_file(str(tuned / "model.safetensors"))
+    far = load_file(str(fresh / "model.safetensors"))
+    assert np.allclose(near[key], source[key].numpy(), atol=1e-4)
+    assert not np.allclose(far[key], source[key].numpy(), atol=1e-4)
+    other = dataclasses.replace(mc, d_model=48)
+    with pytest.raises(TalkstyleError, match="another model config"):
+        fit(train, val, workdir() / "init_other", other, tc, seed=5, init=tiny_checkpoint())
