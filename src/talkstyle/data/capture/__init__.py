@@ -1,7 +1,8 @@
 """Stage IV: video -> FaceMotion (ARKit-52 weights + head rotation) on the FaceRig.
 
     landmarks (MediaPipe, tracking mode) -> head pose (weak perspective, rigid vertices)
-    -> frontalised landmarks -> per-video neutral + bounded least squares on the rig targets
+    -> frontalised landmarks -> pose-dependent neutral, per-video identity offset and the clip's
+    average weights (MAP from the average frame) -> per-frame bounded MAP on the rig targets
     -> gaps filled, temporal smoothing -> FaceMotion at 25 fps with confidence and the audio.
 """
 from __future__ import annotations
@@ -58,7 +59,7 @@ def smooth(x: np.ndarray, fps: float, seconds: float = 0.2) -> np.ndarray:
 def motion_from_landmarks(track: LandmarkTrack, rig=None) -> tuple[FaceMotion, np.ndarray]:
     """FaceMotion at the video's frame rate and the per-video neutral (468, 3) from landmarks."""
     from ...face.rig import FaceRig
-    from .calibrate import landmark_model, pose_correction, weight_prior
+    from .calibrate import capture_model, pose_correction
     from .fit import depth_scale, fit_weights, frontalise
     from .pose import fit_pose, image_to_yup, rigid_vertices
 
@@ -71,15 +72,15 @@ def motion_from_landmarks(track: LandmarkTrack, rig=None) -> tuple[FaceMotion, n
     pose = fit_pose(points, rig.neutral, rigid)
     k = depth_scale(points, pose, rig.neutral, rigid)
     front = frontalise(points, pose, rig.neutral, rigid, k)
-    lm_neutral, lm_deltas = landmark_model()
-    weights_found, neutral = fit_weights(front, lm_neutral, lm_deltas, OBSERVABLE, weight_prior())
+    angles = euler_from_rotation(pose.rotation.astype(np.float64))
+    weights_found, neutral = fit_weights(front, pose.rotation, angles, capture_model(), OBSERVABLE)
 
     T = track.num_frames
     weights = np.zeros((T, weights_found.shape[1]))
     head = np.zeros((T, 3))
     gain, offset = pose_correction()
     weights[found] = weights_found
-    head[found] = gain * euler_from_rotation(pose.rotation.astype(np.float64)) + offset
+    head[found] = gain * angles + offset
     weights, head = _fill_gaps(weights, found), _fill_gaps(head, found)
     confidence = np.zeros(T)
     confidence[found] = np.exp(-(pose.residual / RESIDUAL_SCALE_MM) ** 2)

@@ -4,9 +4,13 @@ MediaPipe's landmark i is trained to sit where vertex i of the canonical mesh si
 (or rendered) face it has its own biases: it places the lip line and eyelids where the image
 edges are, under-reports some lip motions and leaks others into the jaw contour. Fitting the
 rig's vertex targets directly to landmarks then turns those biases into spurious weights. So the
-rig is rendered (the preview renderer with its default painted texture, a few head poses), each
+rig is rendered (the preview renderer, a few head poses, the default painted texture and painted
+variants of it: lip shape and colour, brow height and thickness, lash lines, skin tone), each
 target at a fixed weight, and the frontalised landmarks give the neutral and the 52 targets in
-landmark space. The result ships as assets/landmark_model.npz; this module regenerates it:
+landmark space. Also measured: how the neutral drifts with head pose, the offsets MediaPipe gives
+on varied faces (painted variants on perturbed rig shapes: the identity prior), the weight priors
+of procedural clips and the head-angle gain. None of it uses the benchmark's texture, prompts or
+persons. The result ships as assets/landmark_model.npz; this module regenerates it (~5 minutes):
 
     .venv/bin/python -m talkstyle.data.capture.calibrate
 """
@@ -14,14 +18,22 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ...face.arkit import NUM_BLENDSHAPES
 
+if TYPE_CHECKING:
+    from .fit import LandmarkModel
+
 ASSET = Path(__file__).parent / "assets" / "landmark_model.npz"
 WEIGHT = 0.6                                              # targets are measured at this weight
-POSES_DEG = [(0, 0, 0), (0, 15, 0), (0, -15, 0), (8, 0, 0), (-8, 0, 0)]
+POSES_DEG = [(0, 0, 0), (0, 15, 0), (0, -15, 0)]          # targets are measured at these poses
+NUM_TEXTURE_VARIANTS = 3                                  # ... on the default texture and these
+NUM_IDENTITIES = 60                                       # samples of the identity prior
+SWEEP_LIGHTS = [(0.0, 0.3, 1.0), (-0.6, 0.4, 0.8), (0.6, 0.0, 0.8)]   # the pose sweeps: front, left, right
+SEED = 2024
 
 
 @functools.lru_cache(maxsize=1)
@@ -32,19 +44,87 @@ def landmark_model() -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.lru_cache(maxsize=1)
+def capture_model() -> "LandmarkModel":
+    """The whole LandmarkModel the fit uses (fit.py)."""
+    from .fit import LandmarkModel
+
+    with np.load(ASSET) as z:
+        f = {k: z[k].astype(np.float64) for k in ("neutral", "deltas", "pose_neutral", "identity",
+                                                  "prior_mean", "prior_cov", "clip_mean", "clip_cov")}
+    # Second moment E[w w']: the covariance of a zero-mean prior (most shapes rest at 0 most of the time).
+    prior = f["prior_cov"] + np.outer(f["prior_mean"], f["prior_mean"])
+    return LandmarkModel(f["neutral"], f["deltas"], f["pose_neutral"], f["identity"], prior,
+                         f["clip_mean"], f["clip_cov"])
+
+
+@functools.lru_cache(maxsize=1)
 def pose_correction() -> tuple[np.ndarray, np.ndarray]:
     """(gain (3,), offset (3,) radians): corrected angle = gain * weak-perspective angle + offset."""
     with np.load(ASSET) as z:
         return z["pose_gain"].astype(np.float64), np.deg2rad(z["pose_offset_deg"].astype(np.float64))
 
 
-@functools.lru_cache(maxsize=1)
-def weight_prior() -> np.ndarray:
-    """Second moment E[w w'] (52, 52) of ARKit weights over the procedural actor's clips: the
-    covariance of a zero-mean prior (most shapes rest at 0 most of the time)."""
-    with np.load(ASSET) as z:
-        mean, cov = z["prior_mean"].astype(np.float64), z["prior_cov"].astype(np.float64)
-    return cov + np.outer(mean, mean)
+def painted_variant(rng: np.random.Generator, size: int = 512) -> np.ndarray:
+    """A variant of the default painted texture: lip outline scaled (fuller or thinner, wider or
+    narrower) and its colour closer to or further from the skin, brows higher or lower, thicker or
+    thinner, darker or lighter, lash lines on the upper lids or not, skin tone. Where these edges
+    sit is where MediaPipe puts the lips, lids and brows, so each variant shifts the landmarks the
+    way a different face does."""
+    import cv2
+
+    from ...face import regions as R
+    from ...face.rig import FaceRig
+    from ...render.paint import BROW_RGB, LIP_RGB, SKIN_RGB
+
+    uv = FaceRig.default().uvs * size
+    poly = lambda pts: np.round(pts).astype(np.int32)      # noqa: E731
+    colour = lambda rgb: tuple(float(x) for x in np.clip(rgb, 0, 255))   # noqa: E731
+    skin = np.array(SKIN_RGB) * rng.uniform(0.55, 1.1) * rng.uniform(0.93, 1.07, 3)
+    img = np.zeros((size, size, 3), np.uint8)
+    img[:] = np.clip(skin, 0, 255).astype(np.uint8)
+    lips = uv[R.LIPS_OUTER]
+    centre = lips.mean(0)
+    lips = centre + (lips - centre) * np.array([rng.uniform(0.92, 1.08), rng.uniform(0.8, 1.3)])
+    a = rng.uniform(0.35, 1.0)
+    cv2.fillPoly(img, [poly(lips)], colour(a * np.array(LIP_RGB) + (1 - a) * skin), cv2.LINE_AA)
+    shift, thickness = rng.normal(0.0, 2.5), rng.uniform(0.6, 1.4)
+    brow = colour(np.array(BROW_RGB) * rng.uniform(0.5, 1.2))
+    for upper, lower in ((R.BROW_LEFT_UPPER, R.BROW_LEFT_LOWER), (R.BROW_RIGHT_UPPER, R.BROW_RIGHT_LOWER)):
+        mid = (uv[upper] + uv[lower]) / 2
+        u = mid + (uv[upper] - mid) * thickness + [0.0, shift]
+        lo = mid + (uv[lower] - mid) * thickness + [0.0, shift]
+        cv2.fillPoly(img, [poly(np.r_[u, lo[::-1]])], brow, cv2.LINE_AA)
+    if rng.random() < 0.6:
+        width = max(1, int(rng.uniform(1, 4)))
+        for lid in (R.EYE_LEFT_UPPER, R.EYE_RIGHT_UPPER):
+            cv2.polylines(img, [poly(uv[lid])], False, (40, 30, 30), width, cv2.LINE_AA)
+    k = max(3, size // 128) | 1                             # soft edges, as on a face
+    return cv2.GaussianBlur(img, (k, k), 0)
+
+
+def identity_shape(rng: np.random.Generator, P: np.ndarray) -> np.ndarray:
+    """(N, 3) mm: a left-right symmetric change of face proportions on the neutral P: mouth
+    wider/narrower and fuller/thinner, eyes larger/smaller, brows higher/lower, nose larger/smaller,
+    chin longer/shorter; each feature scaled about its centre with a smooth falloff."""
+    from ...face import regions as R
+
+    def scale_about(idx, radius, sx, sy, sz=0.0):
+        c = P[idx].mean(0)
+        falloff = np.clip(1 - (np.linalg.norm(P - c, axis=1) / radius) ** 2, 0, 1) ** 2
+        return falloff[:, None] * (P - c) * np.array([sx, sy, sz])
+
+    d = scale_about(R.LIPS, 35.0, rng.normal(0, 0.06), rng.normal(0, 0.1))
+    ex, ey = rng.normal(0, 0.06), rng.normal(0, 0.08)
+    d += scale_about(R.EYE_LEFT, 18.0, ex, ey) + scale_about(R.EYE_RIGHT, 18.0, ex, ey)
+    raise_mm = rng.normal(0, 2.0)
+    for brow in (np.r_[R.BROW_LEFT_UPPER, R.BROW_LEFT_LOWER], np.r_[R.BROW_RIGHT_UPPER, R.BROW_RIGHT_LOWER]):
+        falloff = np.clip(1 - (np.linalg.norm(P - P[brow].mean(0), axis=1) / 25.0) ** 2, 0, 1) ** 2
+        d[:, 1] += raise_mm * falloff
+    nose = np.r_[R.NOSE_WING_LEFT, R.NOSE_WING_RIGHT, R.NOSE_TIP]
+    d += scale_about(nose, 30.0, *rng.normal(0, 0.06, 3))
+    chin = P[:, 1] < P[R.LIPS_LOWER_OUTER, 1].min()
+    d[chin, 1] += rng.normal(0, 0.06) * (P[chin, 1] - P[R.LIPS_LOWER_OUTER, 1].min())
+    return d
 
 
 def _track_renders(renderer, vertices: np.ndarray) -> np.ndarray:
@@ -86,10 +166,12 @@ def measure_pose_gain(size: int = 512) -> tuple[np.ndarray, np.ndarray]:
     return gain, offset
 
 
-def measure_prior(num_clips: int = 60, seed: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+def measure_prior(num_clips: int = 60, seed: int = 1000) -> dict[str, np.ndarray]:
     """Weight statistics of procedural clips: which shapes move together (a smile with cheek and
     eye squint, a frown with a lowered lip...), the prior that tells apart targets whose landmark
-    motion looks alike. Prompts and persons are drawn apart from those of the benchmark."""
+    motion looks alike; and the mean and covariance of each clip's *average* weights, the prior
+    on what a clip holds throughout (told apart from identity by it). Prompts and persons are
+    drawn apart from those of the benchmark."""
     from ..prompts import sample_prompts
     from ..synth.person import PersonStyle
     from ..synth.procedural import perform
@@ -102,41 +184,120 @@ def measure_prior(num_clips: int = 60, seed: int = 1000) -> tuple[np.ndarray, np
     for i, prompt in enumerate(sample_prompts(num_clips, seed)):
         a = prompt.attributes
         person = PersonStyle.from_id(f"prior{i}", a.gender, a.age_group)
-        weights.append(perform(prompt, lines[i % len(lines)], person, seed + i).motion.weights)
-    w = np.concatenate(weights).astype(np.float64)
-    return w.mean(0), np.cov(w, rowvar=False)
+        weights.append(perform(prompt, lines[i % len(lines)], person, seed + i).motion.weights.astype(np.float64))
+    w = np.concatenate(weights)
+    clip_means = np.array([x.mean(0) for x in weights])
+    return {"prior_mean": w.mean(0), "prior_cov": np.cov(w, rowvar=False),
+            "clip_mean": clip_means.mean(0), "clip_cov": np.cov(clip_means, rowvar=False)}
 
 
-def measure(size: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """Render neutral and each target under POSES_DEG and run MediaPipe on the renders.
-
-    Per pose, one tracked sequence (as in capture): each target eases in from neutral, holds at
-    WEIGHT for HOLD frames and eases out; a target's landmark offset is its held frames minus
-    the neutral frames before it."""
+def _frontal(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Tracked y-up landmarks (T, 468, 3) -> frontalised landmarks and weak-perspective angles (T, 3)."""
     from ...face.rig import FaceRig
-    from ...render.renderer import Renderer
+    from . import euler_from_rotation
     from .fit import depth_scale, frontalise
     from .pose import fit_pose, rigid_vertices
 
     rig = FaceRig.default()
     rigid = rigid_vertices(rig.deltas)
+    pose = fit_pose(points, rig.neutral, rigid)
+    front = frontalise(points, pose, rig.neutral, rigid, depth_scale(points, pose, rig.neutral, rigid))
+    return front, euler_from_rotation(pose.rotation.astype(np.float64))
+
+
+def _light(rng: np.random.Generator) -> tuple[float, float, float]:
+    """A light from the front half, varied around the preview's."""
+    return tuple(float(x) for x in rng.normal(0.0, 0.4, 3) + np.array([0.0, 0.25, 1.0]))
+
+
+def measure(size: int = 512, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """Render neutral and each target under POSES_DEG, on the default texture and
+    NUM_TEXTURE_VARIANTS painted variants, and run MediaPipe on the renders; averaged, so the
+    targets are not those of one painting's edges.
+
+    Per pose and texture, one tracked sequence (as in capture): each target eases in from
+    neutral, holds at WEIGHT for 3 frames and eases out; a target's landmark offset is its held
+    frames minus the neutral frames before it."""
+    from ...face.rig import FaceRig
+    from ...render.renderer import Renderer
+
+    rig = FaceRig.default()
+    rng = np.random.default_rng(seed)
     ramp = np.array([0.0, 0.0, 0.5, 1.0, 1.0, 1.0, 0.5]) * WEIGHT   # per target: 2 rest, ease, 3 held, ease
     weights = np.zeros((NUM_BLENDSHAPES * len(ramp), NUM_BLENDSHAPES), np.float32)
     for k in range(NUM_BLENDSHAPES):
         weights[k * len(ramp):(k + 1) * len(ramp), k] = ramp
     rest, held = np.flatnonzero(ramp == 0), np.flatnonzero(ramp == WEIGHT)
-    renderer = Renderer(size)
     neutral, deltas = [], []
-    for head in np.deg2rad(np.array(POSES_DEG, np.float32)):
-        points = _track_sequence(renderer, rig.decode_weights(weights, np.repeat(head[None], len(weights), 0)))
-        pose = fit_pose(points, rig.neutral, rigid)
-        front = frontalise(points, pose, rig.neutral, rigid, depth_scale(points, pose, rig.neutral, rigid))
-        front = front.reshape(NUM_BLENDSHAPES, len(ramp), *front.shape[1:])
-        base = front[:, rest].mean(1)
-        neutral.append(base.mean(0))
-        deltas.append((front[:, held].mean(1) - base) / WEIGHT)
-    renderer.release()
+    for v in range(1 + NUM_TEXTURE_VARIANTS):
+        renderer = Renderer(size) if v == 0 else Renderer(size, texture=painted_variant(rng), light_dir=_light(rng))
+        for head in np.deg2rad(np.array(POSES_DEG, np.float32)):
+            points = _track_sequence(renderer, rig.decode_weights(weights, np.repeat(head[None], len(weights), 0)))
+            front = _frontal(points)[0].reshape(NUM_BLENDSHAPES, len(ramp), -1, 3)
+            base = front[:, rest].mean(1)
+            neutral.append(base.mean(0))
+            deltas.append((front[:, held].mean(1) - base) / WEIGHT)
+        renderer.release()
     return np.mean(neutral, 0), np.mean(deltas, 0)
+
+
+def measure_pose_neutral(neutral: np.ndarray, size: int = 512, frames: int = 240) -> np.ndarray:
+    """(20, 468, 3): how MediaPipe's frontalised neutral drifts with head pose, a cubic in the
+    weak-perspective angles (fit.pose_features) by least squares over tracked sweeps (pitch +-20,
+    yaw +-35, roll +-12 degrees) of the default texture under SWEEP_LIGHTS. Each sweep gets its
+    own constant (lighting shifts the landmarks a little: identity, not pose); the model's
+    constant is 0, so `neutral` stays the neutral at the front pose."""
+    from ...face.rig import FaceRig
+    from ...render.renderer import Renderer
+    from .fit import pose_features
+
+    rig = FaceRig.default()
+    t = np.arange(frames) / frames
+    heads = np.deg2rad(np.c_[20 * np.sin(2 * np.pi * 3 * t + 0.5), 35 * np.sin(2 * np.pi * t),
+                             12 * np.sin(2 * np.pi * 5 * t + 1.0)]).astype(np.float32)
+    X, Y = [], []
+    for s, light in enumerate(SWEEP_LIGHTS):
+        renderer = Renderer(size, light_dir=light)
+        points = _track_sequence(renderer, rig.decode_weights(np.zeros((frames, NUM_BLENDSHAPES), np.float32), heads))
+        renderer.release()
+        front, angles = _frontal(points)
+        X.append(np.c_[np.eye(len(SWEEP_LIGHTS))[np.full(frames, s)], pose_features(angles)[:, 1:]])
+        Y.append((front - neutral).reshape(frames, -1))
+    coef = np.linalg.lstsq(np.concatenate(X), np.concatenate(Y), rcond=None)[0][len(SWEEP_LIGHTS):]
+    return np.concatenate([np.zeros((1, len(neutral), 3)), coef.reshape(len(coef), -1, 3)])
+
+
+def measure_identity(neutral: np.ndarray, pose_neutral: np.ndarray, size: int = 512,
+                     seed: int = SEED + 2) -> np.ndarray:
+    """(NUM_IDENTITIES, 468, 3): MediaPipe's frontalised neutral on varied faces (a painted
+    variant on a perturbed rig shape, its own light) minus the model's neutral at that pose,
+    averaged over five head poses: samples of the per-video identity offset (a face's own shape
+    and MediaPipe's bias on it), the prior that keeps expressions out of it."""
+    from ...face.rig import FaceRig, head_rotation
+    from ...render.renderer import Renderer
+    from .fit import pose_features
+
+    rig = FaceRig.default()
+    rng = np.random.default_rng(seed)
+    heads = np.repeat(np.deg2rad(np.array([(0, 0, 0), (0, 15, 0), (0, -15, 0), (8, 0, 0), (-8, 0, 0)],
+                                          np.float32)), 2, axis=0)
+    rest = rig.decode_weights(np.zeros((len(heads), NUM_BLENDSHAPES), np.float32), heads)
+    offsets = []
+    for _ in range(NUM_IDENTITIES):
+        texture, light = painted_variant(rng), _light(rng)
+        shape = identity_shape(rng, rig.neutral.astype(np.float64))
+        vertices = rest + np.einsum("tij,nj->tni", head_rotation(heads), shape).astype(np.float32)
+        renderer = Renderer(size, texture=texture, light_dir=light)
+        try:
+            points = _track_sequence(renderer, vertices)
+        except RuntimeError:        # a painting MediaPipe does not take for a face: no sample
+            continue
+        finally:
+            renderer.release()
+        front, angles = _frontal(points)
+        model = neutral + np.einsum("tf,fnj->tnj", pose_features(angles), pose_neutral)
+        offsets.append((front - model).mean(0))
+    return np.array(offsets)
 
 
 def _track_sequence(renderer, vertices: np.ndarray) -> np.ndarray:
@@ -152,14 +313,18 @@ def _track_sequence(renderer, vertices: np.ndarray) -> np.ndarray:
 
 def main() -> None:
     neutral, deltas = measure()
-    prior_mean, prior_cov = measure_prior()
+    pose_neutral = measure_pose_neutral(neutral)
+    identity = measure_identity(neutral, pose_neutral)
+    priors = measure_prior()
     pose_gain, pose_offset = measure_pose_gain()
     ASSET.parent.mkdir(exist_ok=True)
-    np.savez_compressed(ASSET, neutral=neutral.astype(np.float32), deltas=deltas.astype(np.float32),
-                        weight=np.array(WEIGHT), poses_deg=np.array(POSES_DEG),
-                        prior_mean=prior_mean.astype(np.float32), prior_cov=prior_cov.astype(np.float32),
+    f32 = lambda x: np.asarray(x, np.float32)              # noqa: E731
+    np.savez_compressed(ASSET, neutral=f32(neutral), deltas=f32(deltas), pose_neutral=f32(pose_neutral),
+                        identity=f32(identity), weight=np.array(WEIGHT), poses_deg=np.array(POSES_DEG),
+                        **{k: f32(v) for k, v in priors.items()},
                         pose_gain=pose_gain, pose_offset_deg=pose_offset)
     print(f"head angle correction: gain {pose_gain.round(3)}, offset {pose_offset.round(2)} deg")
+    print(f"identity offsets: rms {np.sqrt((identity ** 2).sum(-1).mean()):.2f} mm over {len(identity)} faces")
     print(f"wrote {ASSET}: neutral {neutral.shape}, deltas {deltas.shape}, "
           f"mean |target| {np.linalg.norm(deltas, axis=-1).mean(1).round(2)}")
 

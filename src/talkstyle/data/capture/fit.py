@@ -1,13 +1,28 @@
 """ARKit-52 weights from pose-normalised landmarks: bounded least squares on the FaceRig targets.
 
 Landmarks are brought into the rig's frame (undo scale, rotation, translation; MediaPipe's depth
-rescaled to match the template), then offsets from a per-video neutral are explained as a
-non-negative, at most 1, combination of the rig's targets as MediaPipe sees them (measured on
-renders, calibrate.py), a MAP estimate under a prior on the weights. All frames are solved at once
-with accelerated projected gradient (FISTA) on the 52x52 normal equations, which is exact up to
-convergence and far faster than one active-set solve per frame.
+rescaled to match the template), then explained as
+
+    landmarks_t = neutral(pose_t) + identity + sum_k w_tk * target_k
+
+with the rig's neutral and targets as MediaPipe sees them (measured on renders, calibrate.py).
+Three parts, each from calibration data kept apart from the benchmark:
+
+- neutral(pose): MediaPipe's view of the neutral face drifts with head pose (its depth is a
+  guess, and after frontalisation depth errors leak into x and y): a cubic in the head angles.
+- identity: one offset per video (face shape, MediaPipe's bias on this face). It is estimated
+  together with the clip's *average* weights from the clip's average frame, under a prior on each:
+  the offsets MediaPipe gave on varied painted faces and rig shapes (identity) and the spread of
+  clip-average weights over procedural clips (expression). A median residual instead takes every
+  expression held for the whole clip as identity (a clip-long smile came out at half).
+- weights: per frame a MAP estimate under a prior on the weights, the residual weighted per
+  camera axis (MediaPipe's depth counts less than the image plane, in the camera's frame, where
+  it is measured), solved for all frames at once with accelerated projected gradient (FISTA).
 """
 from __future__ import annotations
+
+import dataclasses
+import itertools
 
 import numpy as np
 
@@ -15,6 +30,32 @@ from .pose import PoseTrack
 
 # Depth from MediaPipe is relative and noisy: it counts for less than the image-plane axes.
 AXIS_WEIGHT = np.array([1.0, 1.0, 0.3])
+# Landmark misfit (mm^2 per axis-weighted coordinate) of the clip's average frame that the
+# identity samples do not cover: the larger, the more of the average frame goes to expression.
+IDENTITY_NOISE_MM2 = 3.0
+# Weight of the clip-average prior against that misfit.
+CLIP_PRIOR_STRENGTH = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class LandmarkModel:
+    """The FaceRig as MediaPipe sees it, in the rig's frame (mm); see calibrate.py."""
+    neutral: np.ndarray        # (N, 3) at the front pose
+    deltas: np.ndarray         # (K, N, 3) landmark offset per unit weight
+    pose_neutral: np.ndarray   # (F, N, 3) neutral change per pose feature (pose_features)
+    identity: np.ndarray       # (V, N, 3) per-face offsets seen on varied faces
+    prior: np.ndarray          # (K, K) second moment E[w w'] of per-frame weights
+    clip_mean: np.ndarray      # (K,) mean of clip-average weights
+    clip_cov: np.ndarray       # (K, K) covariance of clip-average weights
+
+
+def pose_features(angles: np.ndarray) -> np.ndarray:
+    """(T, 3) weak-perspective pitch, yaw, roll (radians) -> (T, 20): all monomials to degree 3."""
+    cols = [np.ones(len(angles))]
+    for degree in (1, 2, 3):
+        for axes in itertools.combinations_with_replacement(range(3), degree):
+            cols.append(np.prod(angles[:, list(axes)], axis=1))
+    return np.stack(cols, 1)
 
 
 def depth_scale(points: np.ndarray, pose: PoseTrack, template: np.ndarray, rigid: np.ndarray) -> float:
@@ -35,51 +76,66 @@ def frontalise(points: np.ndarray, pose: PoseTrack, template: np.ndarray, rigid:
 
 
 def solve_bounded(G: np.ndarray, c: np.ndarray, iters: int = 300) -> np.ndarray:
-    """argmin_w 0.5 w'Gw - c'w subject to 0 <= w <= 1, for each row of c (T, K). G (K, K) SPD."""
-    step = 1.0 / np.linalg.eigvalsh(G)[-1]
+    """argmin_w 0.5 w'Gw - c'w subject to 0 <= w <= 1, for each row of c (T, K).
+    G: (K, K) shared by all rows, or (T, K, K) one per row; symmetric positive definite."""
+    if G.ndim == 2:
+        step = 1.0 / np.linalg.eigvalsh(G)[-1]
+        grad = lambda y: y @ G - c                                         # noqa: E731
+    else:
+        step = 1.0 / np.linalg.eigvalsh(G)[:, -1:]
+        grad = lambda y: np.einsum("tk,tkj->tj", y, G) - c                 # noqa: E731
     w = np.clip(c * step, 0.0, 1.0)
     y, t = w.copy(), 1.0
     for _ in range(iters):
-        w_next = np.clip(y - step * (y @ G - c), 0.0, 1.0)
+        w_next = np.clip(y - step * grad(y), 0.0, 1.0)
         t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
         y = w_next + ((t - 1.0) / t_next) * (w_next - w)
         w, t = w_next, t_next
     return w
 
 
-class BlendshapeSolver:
-    """Fixed linear model: offsets (N, 3) ~ sum_k w_k deltas_k (axis-weighted), with a zero-mean
-    Gaussian prior on w (MAP estimate). Its covariance, the weights' second moment over the
-    procedural actor's clips, tells apart targets whose landmark motion looks alike (a smile
-    comes with cheek and eye squint) and keeps shapes without evidence at rest."""
-
-    def __init__(self, deltas: np.ndarray, prior: np.ndarray, strength: float) -> None:
-        A = (deltas * AXIS_WEIGHT).reshape(len(deltas), -1).T.astype(np.float64)   # (3N, K)
-        self.A = A
-        self.G = A.T @ A + strength * np.linalg.inv(prior + 1e-3 * np.eye(len(prior)))
-
-    def solve(self, offsets: np.ndarray) -> np.ndarray:
-        """offsets (T, N, 3) mm -> weights (T, K) in [0, 1]."""
-        b = (offsets * AXIS_WEIGHT).reshape(len(offsets), -1)
-        return solve_bounded(self.G, b @ self.A)
+def _identity_inverse(model: LandmarkModel, noise: float):
+    """x -> C^-1 x for C = (identity samples' second moment + noise I), axis-weighted, via Woodbury
+    (C is 1404 x 1404 but of low rank plus a diagonal)."""
+    Y = (model.identity * AXIS_WEIGHT).reshape(len(model.identity), model.identity.shape[1] * 3).T / np.sqrt(max(len(model.identity), 1))
+    K = np.linalg.inv(noise * np.eye(Y.shape[1]) + Y.T @ Y)
+    return lambda x: (x - Y @ (K @ (Y.T @ x))) / noise
 
 
-def fit_weights(front: np.ndarray, neutral: np.ndarray, deltas: np.ndarray, active: np.ndarray,
-                prior: np.ndarray, strength: float = 30.0, rounds: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """Weights (T, K) and the per-video neutral (N, 3) from frontalised landmarks (T, N, 3).
-    Only the `active` targets (indices) are fitted; the others stay 0. `prior`: (K, K) second
-    moment of the weights; `strength`: its weight against squared landmark error (mm^2).
+def clip_average(mean_offset: np.ndarray, model: LandmarkModel, active: np.ndarray,
+                 noise: float = IDENTITY_NOISE_MM2, prior_strength: float = CLIP_PRIOR_STRENGTH) -> np.ndarray:
+    """The clip's average weights (K_active,) from its average frame minus the neutral (N, 3):
+    MAP under the identity offset (Gaussian, from the identity samples plus `noise`) and the
+    clip-average prior, bounded to [0, 1]. What it leaves over is the identity offset."""
+    D = model.deltas[active]
+    A = (D * AXIS_WEIGHT).reshape(len(D), -1).T
+    b = (mean_offset * AXIS_WEIGHT).ravel()
+    CA = _identity_inverse(model, noise)(A)
+    cov_inv = np.linalg.inv(model.clip_cov[np.ix_(active, active)] + 1e-3 * np.eye(len(active)))
+    G = A.T @ CA + prior_strength * cov_inv
+    c = b @ CA + prior_strength * cov_inv @ model.clip_mean[active]
+    return solve_bounded(G, c[None], iters=2000)[0]
 
-    The neutral starts as the rig's (as MediaPipe sees it) and is refined by the median residual
-    the targets cannot explain (identity, and MediaPipe's own bias on this face), alternating
-    with the weights.
-    """
-    solver = BlendshapeSolver(deltas[active], prior[np.ix_(active, active)], strength)
-    offset = np.zeros_like(neutral, dtype=np.float64)
-    for _ in range(rounds):
-        weights = solver.solve(front - neutral - offset)
-        residual = front - neutral - np.einsum("tk,knj->tnj", weights, deltas[active])
-        offset = np.median(residual, axis=0)
-    full = np.zeros((len(front), len(deltas)))
-    full[:, active] = solver.solve(front - neutral - offset)
-    return full, neutral + offset
+
+def fit_weights(front: np.ndarray, rotation: np.ndarray, angles: np.ndarray, model: LandmarkModel,
+                active: np.ndarray, strength: float = 30.0, **clip_options) -> tuple[np.ndarray, np.ndarray]:
+    """Weights (T, K) and the per-video neutral (N, 3, front pose) from frontalised landmarks
+    (T, N, 3), the head rotation (T, 3, 3, template -> camera) and weak-perspective angles (T, 3).
+    Only the `active` targets (indices) are fitted; the others stay 0. `strength`: the per-frame
+    prior's weight against squared landmark error (mm^2); `clip_options` go to clip_average."""
+    D = model.deltas[active]
+    neutral = model.neutral + np.einsum("tf,fnj->tnj", pose_features(angles), model.pose_neutral)
+    rest = front - neutral
+    mean_weights = clip_average(rest.mean(0), model, active, **clip_options)
+    identity = rest.mean(0) - np.einsum("k,knj->nj", mean_weights, D)
+    rest = rest - identity
+    # Residual weighted per camera axis: |W R r|^2 = r' Q r with Q = R' W^2 R, per frame.
+    R = rotation.astype(np.float64)
+    Q = np.einsum("tai,a,taj->tij", R, AXIS_WEIGHT ** 2, R)
+    H = np.einsum("kni,lnj->ijkl", D, D)                                      # (3, 3, K, K)
+    prior = strength * np.linalg.inv(model.prior[np.ix_(active, active)] + 1e-3 * np.eye(len(active)))
+    G = np.einsum("tij,ijkl->tkl", Q, H) + prior
+    c = np.einsum("knj,tnj->tk", D, np.einsum("tnj,tij->tni", rest, Q))
+    full = np.zeros((len(front), len(model.deltas)))
+    full[:, active] = solve_bounded(G, c)
+    return full, model.neutral + identity
