@@ -31,7 +31,7 @@ ASSET = Path(__file__).parent / "assets" / "landmark_model.npz"
 WEIGHT = 0.6                                              # targets are measured at this weight
 POSES_DEG = [(0, 0, 0), (0, 15, 0), (0, -15, 0)]          # targets are measured at these poses
 NUM_TEXTURE_VARIANTS = 3                                  # ... on the default texture and these
-NUM_IDENTITIES = 60                                       # samples of the identity prior
+NUM_IDENTITIES = 200                                      # samples of the identity prior
 SWEEP_LIGHTS = [(0.0, 0.3, 1.0), (-0.6, 0.4, 0.8), (0.6, 0.0, 0.8)]   # the pose sweeps: front, left, right
 SEED = 2024
 
