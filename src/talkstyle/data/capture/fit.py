@@ -15,9 +15,12 @@ Three parts, each from calibration data kept apart from the benchmark:
   the offsets MediaPipe gave on varied painted faces and rig shapes (identity) and the spread of
   clip-average weights over procedural clips (expression). A median residual instead takes every
   expression held for the whole clip as identity (a clip-long smile came out at half).
-- weights: per frame a MAP estimate under a prior on the weights, the residual weighted per
-  camera axis (MediaPipe's depth counts less than the image plane, in the camera's frame, where
-  it is measured), solved for all frames at once with accelerated projected gradient (FISTA).
+- weights: per frame a MAP estimate under a prior on the weights, solved for all frames at once
+  with accelerated projected gradient (FISTA).
+
+Residuals are weighted per camera axis: MediaPipe's depth counts less than the image plane, in
+the camera's frame, where it is measured (weighted in the frontal frame instead, a turned head's
+depth error leaks into x at full weight).
 """
 from __future__ import annotations
 
@@ -94,23 +97,20 @@ def solve_bounded(G: np.ndarray, c: np.ndarray, iters: int = 300) -> np.ndarray:
     return w
 
 
-def _identity_inverse(model: LandmarkModel, noise: float):
-    """x -> C^-1 x for C = (identity samples' second moment + noise I), axis-weighted, via Woodbury
-    (C is 1404 x 1404 but of low rank plus a diagonal)."""
-    Y = (model.identity * AXIS_WEIGHT).reshape(len(model.identity), model.identity.shape[1] * 3).T / np.sqrt(max(len(model.identity), 1))
-    K = np.linalg.inv(noise * np.eye(Y.shape[1]) + Y.T @ Y)
-    return lambda x: (x - Y @ (K @ (Y.T @ x))) / noise
-
-
-def clip_average(mean_offset: np.ndarray, model: LandmarkModel, active: np.ndarray,
+def clip_average(mean_offset: np.ndarray, model: LandmarkModel, active: np.ndarray, axis_metric: np.ndarray,
                  noise: float = IDENTITY_NOISE_MM2, prior_strength: float = CLIP_PRIOR_STRENGTH) -> np.ndarray:
     """The clip's average weights (K_active,) from its average frame minus the neutral (N, 3):
-    MAP under the identity offset (Gaussian, from the identity samples plus `noise`) and the
-    clip-average prior, bounded to [0, 1]. What it leaves over is the identity offset."""
+    MAP under the identity offset (Gaussian: the identity samples' second moment plus `noise`)
+    and the clip-average prior, bounded to [0, 1]. What it leaves over is the identity offset.
+    `axis_metric` (3, 3): the clip's average per-axis residual weight R'W^2R (frontal frame)."""
+    L = np.linalg.cholesky(axis_metric)                     # |L'x|^2 = x' axis_metric x
     D = model.deltas[active]
-    A = (D * AXIS_WEIGHT).reshape(len(D), -1).T
-    b = (mean_offset * AXIS_WEIGHT).ravel()
-    CA = _identity_inverse(model, noise)(A)
+    A = np.einsum("knj,jl->knl", D, L).reshape(len(D), -1).T
+    b = np.einsum("nj,jl->nl", mean_offset, L).ravel()
+    # C^-1 A for C = Y Y' + noise I (1404 x 1404, low rank plus a diagonal): Woodbury.
+    V = len(model.identity)
+    Y = np.einsum("vnj,jl->vnl", model.identity, L).reshape(V, -1).T / np.sqrt(max(V, 1))
+    CA = (A - Y @ np.linalg.solve(noise * np.eye(V) + Y.T @ Y, Y.T @ A)) / noise
     cov_inv = np.linalg.inv(model.clip_cov[np.ix_(active, active)] + 1e-3 * np.eye(len(active)))
     G = A.T @ CA + prior_strength * cov_inv
     c = b @ CA + prior_strength * cov_inv @ model.clip_mean[active]
@@ -125,13 +125,13 @@ def fit_weights(front: np.ndarray, rotation: np.ndarray, angles: np.ndarray, mod
     prior's weight against squared landmark error (mm^2); `clip_options` go to clip_average."""
     D = model.deltas[active]
     neutral = model.neutral + np.einsum("tf,fnj->tnj", pose_features(angles), model.pose_neutral)
-    rest = front - neutral
-    mean_weights = clip_average(rest.mean(0), model, active, **clip_options)
-    identity = rest.mean(0) - np.einsum("k,knj->nj", mean_weights, D)
-    rest = rest - identity
     # Residual weighted per camera axis: |W R r|^2 = r' Q r with Q = R' W^2 R, per frame.
     R = rotation.astype(np.float64)
     Q = np.einsum("tai,a,taj->tij", R, AXIS_WEIGHT ** 2, R)
+    rest = front - neutral
+    mean_weights = clip_average(rest.mean(0), model, active, Q.mean(0), **clip_options)
+    identity = rest.mean(0) - np.einsum("k,knj->nj", mean_weights, D)
+    rest = rest - identity
     H = np.einsum("kni,lnj->ijkl", D, D)                                      # (3, 3, K, K)
     prior = strength * np.linalg.inv(model.prior[np.ix_(active, active)] + 1e-3 * np.eye(len(active)))
     G = np.einsum("tij,ijkl->tkl", Q, H) + prior
