@@ -109,7 +109,7 @@ def clip_average(mean_offset: np.ndarray, model: LandmarkModel, active: np.ndarr
     b = np.einsum("nj,jl->nl", mean_offset, L).ravel()
     # C^-1 A for C = Y Y' + noise I (1404 x 1404, low rank plus a diagonal): Woodbury.
     V = len(model.identity)
-    Y = np.einsum("vnj,jl->vnl", model.identity, L).reshape(V, -1).T / np.sqrt(max(V, 1))
+    Y = np.einsum("vnj,jl->vnl", model.identity, L).reshape(V, A.shape[0]).T / np.sqrt(max(V, 1))
     CA = (A - Y @ np.linalg.solve(noise * np.eye(V) + Y.T @ Y, Y.T @ A)) / noise
     cov_inv = np.linalg.inv(model.clip_cov[np.ix_(active, active)] + 1e-3 * np.eye(len(active)))
     G = A.T @ CA + prior_strength * cov_inv
