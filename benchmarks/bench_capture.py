@@ -7,6 +7,7 @@ per worker at 512x512, decoding included.
 
     .venv/bin/python benchmarks/bench_capture.py [--clips 6] [--table docs/capture_accuracy.md]
                                                  [--cache runs/capture_cache] [--accuracy-only]
+                                                 [--curves docs/capture_curves.png]
 
 --cache keeps each clip's ground truth and MediaPipe landmarks (tracked from the mp4, as in a
 capture) so that a rerun only repeats the fit: seconds instead of minutes when trying fit changes.
@@ -82,7 +83,31 @@ def clip_landmarks(i: int, cache: Path | None):
     return truth, track
 
 
-def accuracy(n_clips: int, table: Path | None, cache: Path | None = None) -> None:
+def plot_curves(gt: list[np.ndarray], est: list[np.ndarray], path: Path, clips=(0, 2, 4)) -> None:
+    """Truth (solid) and capture (dashed) of jawOpen, mouthSmileLeft and browInnerUp in a few clips."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    clips = [c for c in clips if c < len(gt)]
+    fig, axes = plt.subplots(len(clips), 1, figsize=(9, 2.3 * len(clips)), squeeze=False)
+    for ax, c in zip(axes[:, 0], clips):
+        t = np.arange(len(gt[c])) / 25.0
+        for j, name in enumerate(["jawOpen", "mouthSmileLeft", "browInnerUp"]):
+            k = ARKIT_NAMES.index(name)
+            ax.plot(t, gt[c][:, k], color=f"C{j}", alpha=0.5, lw=2, label=f"{name} truth")
+            ax.plot(t, est[c][:, k], color=f"C{j}", ls="--", lw=1, label=f"{name} captured")
+        ax.set_ylim(0, 1)
+        ax.set_title(f"benchmark clip {c}")
+    axes[0, 0].legend(ncol=3, fontsize=7)
+    axes[-1, 0].set_xlabel("s")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def accuracy(n_clips: int, table: Path | None, cache: Path | None = None, curves: Path | None = None) -> None:
     from talkstyle.data.capture import motion_from_landmarks
     from talkstyle.face.motion import DEFAULT_FPS
 
@@ -98,6 +123,8 @@ def accuracy(n_clips: int, table: Path | None, cache: Path | None = None) -> Non
         jaw_r.append(np.corrcoef(gt[-1][:, jaw], est[-1][:, jaw])[0, 1])
         print(f"clip {i}: {n} frames, {EMOTIONS[i % 6]}, pose offset {POSES[i % 6]} deg, jawOpen r={jaw_r[-1]:.3f}, "
               f"head err (p/y/r) {err.mean(0).round(2)} deg")
+    if curves:
+        plot_curves(gt, est, curves)
     G, E, H = np.concatenate(gt), np.concatenate(est), np.concatenate(head_err)
     rows = []
     for j, name in enumerate(ARKIT_NAMES):
@@ -171,10 +198,11 @@ if __name__ == "__main__":
     ap.add_argument("--clips", type=int, default=6)
     ap.add_argument("--table", type=Path, default=None)
     ap.add_argument("--cache", type=Path, default=None, help="folder for ground truth + landmarks (gitignored)")
+    ap.add_argument("--curves", type=Path, default=None, help="plot truth vs capture of a few channels here")
     ap.add_argument("--speed-only", action="store_true")
     ap.add_argument("--accuracy-only", action="store_true")
     args = ap.parse_args()
     if not args.speed_only:
-        accuracy(args.clips, args.table, args.cache)
+        accuracy(args.clips, args.table, args.cache, args.curves)
     if not args.accuracy_only:
         speed()
