@@ -82,7 +82,7 @@ def test_fit_recovers_weights_from_model_landmarks():
     front = neutral + np.einsum("tk,knj->tnj", truth, deltas)
     flat = np.eye(52)                                      # weak, uninformative priors, no pose drift
     model = LandmarkModel(neutral, deltas, np.zeros((20, 468, 3)), np.zeros((0, 468, 3)), flat,
-                          np.zeros(52), 100 * flat)
+                          np.zeros((1, 52)), np.ones(1), 100 * flat)   # one family
     est, _ = fit_weights(front, np.tile(np.eye(3), (T, 1, 1)), np.zeros((T, 3)), model, OBSERVABLE, strength=0.05)
     assert np.abs(est - truth).mean() < 0.02
     assert np.corrcoef(est[:, INDEX["jawOpen"]], truth[:, INDEX["jawOpen"]])[0, 1] > 0.99

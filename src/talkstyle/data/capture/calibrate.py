@@ -49,12 +49,12 @@ def capture_model() -> "LandmarkModel":
     from .fit import LandmarkModel
 
     with np.load(ASSET) as z:
-        f = {k: z[k].astype(np.float64) for k in ("neutral", "deltas", "pose_neutral", "identity",
-                                                  "prior_mean", "prior_cov", "clip_mean", "clip_cov")}
+        f = {k: z[k].astype(np.float64) for k in ("neutral", "deltas", "pose_neutral", "identity", "prior_mean",
+                                                  "prior_cov", "clip_mean", "clip_prob", "clip_cov")}
     # Second moment E[w w']: the covariance of a zero-mean prior (most shapes rest at 0 most of the time).
     prior = f["prior_cov"] + np.outer(f["prior_mean"], f["prior_mean"])
     return LandmarkModel(f["neutral"], f["deltas"], f["pose_neutral"], f["identity"], prior,
-                         f["clip_mean"], f["clip_cov"])
+                         f["clip_mean"], f["clip_prob"], f["clip_cov"])
 
 
 @functools.lru_cache(maxsize=1)
@@ -166,12 +166,14 @@ def measure_pose_gain(size: int = 512) -> tuple[np.ndarray, np.ndarray]:
     return gain, offset
 
 
-def measure_prior(num_clips: int = 60, seed: int = 1000) -> dict[str, np.ndarray]:
+def measure_prior(num_clips: int = 600, seed: int = 1000) -> dict[str, np.ndarray]:
     """Weight statistics of procedural clips: which shapes move together (a smile with cheek and
     eye squint, a frown with a lowered lip...), the prior that tells apart targets whose landmark
-    motion looks alike; and the mean and covariance of each clip's *average* weights, the prior
-    on what a clip holds throughout (told apart from identity by it). Prompts and persons are
-    drawn apart from those of the benchmark."""
+    motion looks alike; and the prior on what a clip holds throughout (told apart from identity by
+    it): a mixture over the prompts' emotion families of each clip's *average* weights, the mean
+    and share per family and the covariance about the family mean, pooled (about 75 clips a family
+    are too few for a covariance of 52 weights each). Prompts and persons are drawn apart from
+    those of the benchmark."""
     from ..prompts import sample_prompts
     from ..synth.person import PersonStyle
     from ..synth.procedural import perform
@@ -180,15 +182,20 @@ def measure_prior(num_clips: int = 60, seed: int = 1000) -> dict[str, np.ndarray
              "Could you pass me the blue folder on the table?",
              "I have been waiting for this letter all week long.",
              "Nobody expected the old clock to start ticking again."]
-    weights = []
+    weights, families = [], []
     for i, prompt in enumerate(sample_prompts(num_clips, seed)):
         a = prompt.attributes
         person = PersonStyle.from_id(f"prior{i}", a.gender, a.age_group)
         weights.append(perform(prompt, lines[i % len(lines)], person, seed + i).motion.weights.astype(np.float64))
+        families.append(a.family)
     w = np.concatenate(weights)
-    clip_means = np.array([x.mean(0) for x in weights])
+    clip_means, families = np.array([x.mean(0) for x in weights]), np.array(families)
+    groups = [clip_means[families == f] for f in sorted(set(families))]
+    within = np.concatenate([g - g.mean(0) for g in groups])
     return {"prior_mean": w.mean(0), "prior_cov": np.cov(w, rowvar=False),
-            "clip_mean": clip_means.mean(0), "clip_cov": np.cov(clip_means, rowvar=False)}
+            "clip_mean": np.array([g.mean(0) for g in groups]),
+            "clip_prob": np.array([len(g) / len(clip_means) for g in groups]),
+            "clip_cov": within.T @ within / (len(clip_means) - len(groups))}
 
 
 def _frontal(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
