@@ -4,7 +4,8 @@
 
 Writes model_styles.jpg (one row per prompt, three moments of one sentence), model_jaw.jpg
 (jawOpen against the speech envelope), model_lips.png (inner-lip gap with the p/b/m centres of a
-forced alignment) and head_words.png (head rotation by head-motion words). The speech is
+forced alignment) and head_words.png (head rotation by head-motion words); with --run, model_curves.png (training and
+validation losses from the run's log.jsonl). The speech is
 beckett.wav from useful-moonshine-onnx (`make install-test` installs it) and the bundled demo clip.
 """
 from __future__ import annotations
@@ -119,14 +120,38 @@ def head_words_figure(audio: np.ndarray, checkpoint: str | None, path: Path) -> 
     plt.close(fig)
 
 
+def curves_figure(run: Path, path: Path) -> None:
+    import json
+
+    rows = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
+    val = [r for r in rows if "val" in r]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, key in zip(axes, ("simple", "lips")):
+        steps = np.array([r["step"] for r in rows])
+        train = np.array([r[key] for r in rows])
+        kernel = np.ones(50) / 50                    # per-step losses are noisy: a 50-step mean
+        ax.plot(steps[49:], np.convolve(train, kernel, "valid"), lw=1, label="train (50-step mean)")
+        ax.plot([r["step"] for r in val], [r["val"][key] for r in val], "o-", ms=3, label="validation (EMA)")
+        ax.set_yscale("log")
+        ax.set_title({"simple": "x0 MSE (normalised)", "lips": "lip-gap loss"}[key], fontsize=9)
+        ax.set_xlabel("step")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", default=None, help="checkpoint folder (default: the shipped model)")
     parser.add_argument("--out", type=Path, default=Path("docs"))
+    parser.add_argument("--run", type=Path, default=None, help="training run folder: also draw its loss curves")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    clips = speech()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.run is not None:
+        curves_figure(args.run, args.out / "model_curves.png")
+    clips = speech()
     styles_figure(clips["beckett"], args.checkpoint, args.out / "model_styles.jpg")
     jaw_figure(clips, args.checkpoint, args.out / "model_jaw.jpg")
     lips_figure(clips, args.checkpoint, args.out / "model_lips.png")
