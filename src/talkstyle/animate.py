@@ -20,7 +20,7 @@ from .audio.io import SAMPLE_RATE, load_audio
 from .errors import TalkstyleError
 from .data.records import StyleAttributes
 from .face.motion import FaceMotion
-from .head_words import apply_head_words
+from .head_motion import apply_head_words, smooth_head
 
 SILENCE_RMS = 1e-3                 # about -60 dBFS: nothing to lip-sync to
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"}
@@ -33,7 +33,7 @@ class Settings:
     steps: int = 4                 # DPM-Solver++: 4-10 steps give the same lip sync and style here
     sampler: str = "dpm"
     seed: int = 0
-    head_words: bool = True        # nod / shake / still words of the prompt move the head (head_words.py)
+    head_words: bool = True        # nod / shake / still words of the prompt move the head (head_motion.py)
 
     def __post_init__(self) -> None:
         from .model.config import SAMPLERS
@@ -134,7 +134,7 @@ def animate(audio: str | Path | np.ndarray, style: str | None = None,
         cfg_style = settings.cfg_style if (style is not None or reference is not None) else 0.0
         x = model.generate(feats, s, sampler=settings.sampler, steps=settings.steps, cfg_audio=settings.cfg_audio,
                            cfg_style=cfg_style, seed=settings.seed, progress=bar)
-    motion = array_to_motion(x)
+    motion = smooth_head(array_to_motion(x))
     if attributes is not None and settings.head_words:
         motion = apply_head_words(motion, attributes.head_motion, attributes.level, settings.seed)
     motion = dataclasses.replace(motion, audio=wav, sample_rate=SAMPLE_RATE, metadata={

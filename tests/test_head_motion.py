@@ -1,11 +1,11 @@
-"""Head-motion words of the prompt act on the generated head rotation."""
+"""The generated head, finished: smoothing, and the prompt's head-motion words."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from talkstyle.face.motion import FaceMotion
-from talkstyle.head_words import apply_head_words
+from talkstyle.head_motion import apply_head_words, smooth_head
 
 
 def generated(frames: int = 250) -> FaceMotion:
@@ -46,3 +46,15 @@ def test_natural_leaves_the_motion_and_seed_repeats():
     a, b = apply_head_words(base, "nod", seed=3), apply_head_words(base, "nod", seed=3)
     assert np.array_equal(a.head, b.head)
     assert not np.array_equal(a.head, apply_head_words(base, "nod", seed=4).head)
+
+
+def test_smoothing_removes_frame_jitter_and_keeps_slow_motion():
+    base = generated()
+    rng = np.random.default_rng(1)
+    jittery = FaceMotion(base.weights, base.head + rng.normal(0, 0.01, base.head.shape).astype(np.float32), 25.0)
+    smooth = smooth_head(jittery)
+    second = lambda m: np.abs(np.diff(m.head, 2, axis=0)).mean()          # noqa: E731
+    assert second(smooth) < 0.3 * second(jittery)
+    # Nearer the clean slow (0.2-0.3 Hz) motion than the jittery input was; weights untouched.
+    assert np.abs(smooth.head - base.head)[:, :2].mean() < 0.7 * np.abs(jittery.head - base.head)[:, :2].mean()
+    assert np.array_equal(smooth.weights, jittery.weights)
