@@ -17,8 +17,8 @@ import numpy as np
 from tqdm import tqdm
 
 from .audio.io import SAMPLE_RATE, load_audio
-from .errors import TalkstyleError
 from .data.records import StyleAttributes
+from .errors import TalkstyleError
 from .face.motion import FaceMotion
 from .head_motion import apply_head_words, smooth_head
 

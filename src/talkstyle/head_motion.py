@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-
 from scipy.ndimage import gaussian_filter1d
 
 from .data.synth.head import STILL_SCALE, oscillation_bursts
