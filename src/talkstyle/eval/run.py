@@ -30,6 +30,7 @@ from ..atomic import atomic_path
 from ..data.records import Prompt
 from ..errors import TalkstyleError
 from ..face.motion import FaceMotion
+from ..head_motion import smooth_head
 from ..model.generator import StyleGenerator, array_to_motion, motion_to_array
 from .metrics import MotionMetrics, motion_metrics
 
@@ -131,7 +132,9 @@ def style_for(model: StyleGenerator, mode: str, text: torch.Tensor | None, refer
 def generate(model: StyleGenerator, feats: np.ndarray, style: torch.Tensor, settings: Settings) -> FaceMotion:
     x = model.generate(feats, style, sampler=settings.sampler, steps=settings.steps, cfg_audio=settings.cfg_audio,
                        cfg_style=settings.cfg_style, seed=settings.seed)
-    return array_to_motion(x)
+    # As `animate` finishes it, less the prompt's head words (random nods would only add noise
+    # to the head error against the ground truth).
+    return smooth_head(array_to_motion(x))
 
 
 @torch.no_grad()
