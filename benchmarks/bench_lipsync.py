@@ -8,9 +8,7 @@ TTS audio, and the model animating that same audio (the line given as transcript
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import warnings
-from pathlib import Path
 
 import numpy as np
 
@@ -36,9 +34,9 @@ def main() -> None:
 
     import torch
 
-    import talkstyle
     from talkstyle.animate import animate
     from talkstyle.audio import load_audio
+    from talkstyle.audio.samples import speech_path
     from talkstyle.data.records import Prompt, StyleAttributes
     from talkstyle.data.synth.person import PersonStyle
     from talkstyle.data.synth.procedural import perform
@@ -47,14 +45,13 @@ def main() -> None:
     torch.set_num_threads(2)
     print("| clip | bilabials | " + " | ".join(KEYS) + " |")
     print("|---" * (len(KEYS) + 2) + "|")
-    real = {"arctic_a0007 (model)": Path(talkstyle.__file__).parent / "assets" / "demo_speech.wav"}
-    spec = importlib.util.find_spec("moonshine_onnx")
-    if spec is not None:
-        real["beckett (model)"] = Path(list(spec.submodule_search_locations)[0]) / "assets" / "beckett.wav"
-    for name, path in real.items():
+    for name in ("arctic_a0007", "beckett"):
+        path = speech_path(name)
+        if path is None:
+            continue
         audio = load_audio(path)
         motion = animate(audio, PROMPT, checkpoint=args.checkpoint, progress=False)
-        print(row(name, lipsync_report(motion, audio)))
+        print(row(f"{name} (model)", lipsync_report(motion, audio)))
     totals = {"ground truth": [], "model": []}
     for i, line in enumerate(LINES):
         clip = perform(Prompt("A person speaks.", StyleAttributes()), line, PersonStyle.from_id(f"bench{i}"), seed=i)

@@ -11,7 +11,6 @@ beckett.wav from useful-moonshine-onnx (`make install-test` installs it) and the
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import warnings
 from pathlib import Path
 
@@ -21,9 +20,9 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-import talkstyle  # noqa: E402
 from talkstyle.animate import animate  # noqa: E402
 from talkstyle.audio import load_audio  # noqa: E402
+from talkstyle.audio.samples import speech_path  # noqa: E402
 from talkstyle.errors import TalkstyleError  # noqa: E402
 
 STYLES = ["A man speaks with a strong happy expression.", "A woman speaks with an intense angry expression.",
@@ -33,11 +32,10 @@ HEAD_WORDS = ["", ", nodding along", ", shaking his head", ", keeping the head s
 
 
 def speech() -> dict[str, np.ndarray]:
-    spec = importlib.util.find_spec("moonshine_onnx")
-    if spec is None:
+    beckett = speech_path("beckett")
+    if beckett is None:
         raise TalkstyleError("beckett.wav comes with useful-moonshine-onnx: run `make install-test` first")
-    return {"beckett": load_audio(Path(list(spec.submodule_search_locations)[0]) / "assets" / "beckett.wav"),
-            "demo": load_audio(Path(talkstyle.__file__).parent / "assets" / "demo_speech.wav")}
+    return {"beckett": load_audio(beckett), "demo": load_audio(speech_path("arctic_a0007"))}
 
 
 def envelope(audio: np.ndarray, frames: int) -> np.ndarray:

@@ -5,37 +5,16 @@ Tests that need real speech skip when none of them is installed:
 """
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-# (package, file inside it, transcript)
-PACKAGED = {
-    "beckett": ("moonshine_onnx", "assets/beckett.wav",
-                "Ever tried, ever failed, no matter. Try again, fail again, fail better."),
-    "amfm": ("amfm_decompy", "sample.wav", None),
-}
-OTHER = {
-    # Shipped with talkstyle as its demo clip (the same CMU ARCTIC recording as in the pysptk sdist).
-    "arctic_a0007": ([str(Path(__file__).resolve().parent.parent / "src/talkstyle/assets/demo_speech.wav")],
-                     "And you always want to see it in the superlative degree."),
-}
+from talkstyle.audio.samples import speech_path
 
-
-def speech_path(name: str) -> Path | None:
-    if name in PACKAGED:
-        package, rel, _ = PACKAGED[name]
-        spec = importlib.util.find_spec(package)
-        if spec is None or not spec.submodule_search_locations:
-            return None
-        path = Path(list(spec.submodule_search_locations)[0]) / rel
-        return path if path.is_file() else None
-    for candidate in OTHER[name][0]:
-        if Path(candidate).is_file():
-            return Path(candidate)
-    return None
+TRANSCRIPTS = {
+    "beckett": "Ever tried, ever failed, no matter. Try again, fail again, fail better.",
+    "amfm": None,
+    "arctic_a0007": "And you always want to see it in the superlative degree.",
+}
 
 
 def load_speech(name: str) -> np.ndarray:
@@ -49,4 +28,4 @@ def load_speech(name: str) -> np.ndarray:
 
 
 def transcript(name: str) -> str | None:
-    return (PACKAGED.get(name) or OTHER[name])[-1]
+    return TRANSCRIPTS[name]

@@ -68,11 +68,11 @@ def test_bounded_solver_matches_scipy():
 
 def test_fit_recovers_weights_from_model_landmarks():
     from talkstyle.data.capture import OBSERVABLE
-    from talkstyle.data.capture.calibrate import landmark_model
+    from talkstyle.data.capture.calibrate import capture_model
     from talkstyle.data.capture.fit import LandmarkModel, fit_weights
     from talkstyle.face.arkit import INDEX
 
-    neutral, deltas = landmark_model()
+    neutral, deltas = capture_model().neutral, capture_model().deltas
     T = 40
     truth = np.zeros((T, 52))
     t = np.arange(T) / 25
@@ -151,7 +151,6 @@ def test_no_face_is_an_error(tmp_path):
 
 
 def test_texture_maps_landmarks_to_their_uvs():
-    from talkstyle.data.capture.calibrate import landmark_model  # noqa: F401 - asset present
     from talkstyle.face.rig import FaceRig
     from talkstyle.face.texture import warp_to_uv
 

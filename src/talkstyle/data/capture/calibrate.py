@@ -37,13 +37,6 @@ SEED = 2024
 
 
 @functools.lru_cache(maxsize=1)
-def landmark_model() -> tuple[np.ndarray, np.ndarray]:
-    """(neutral (468, 3), deltas (52, 468, 3)) in the rig's frame (mm), as MediaPipe sees them."""
-    with np.load(ASSET) as z:
-        return z["neutral"].astype(np.float64), z["deltas"].astype(np.float64)
-
-
-@functools.lru_cache(maxsize=1)
 def capture_model() -> "LandmarkModel":
     """The whole LandmarkModel the fit uses (fit.py)."""
     from .fit import LandmarkModel
