@@ -101,18 +101,18 @@ def identity_shape(rng: np.random.Generator, P: np.ndarray) -> np.ndarray:
     chin longer/shorter; each feature scaled about its centre with a smooth falloff."""
     from ...face import regions as R
 
+    def falloff(idx, radius):
+        return np.clip(1 - (np.linalg.norm(P - P[idx].mean(0), axis=1) / radius) ** 2, 0, 1) ** 2
+
     def scale_about(idx, radius, sx, sy, sz=0.0):
-        c = P[idx].mean(0)
-        falloff = np.clip(1 - (np.linalg.norm(P - c, axis=1) / radius) ** 2, 0, 1) ** 2
-        return falloff[:, None] * (P - c) * np.array([sx, sy, sz])
+        return falloff(idx, radius)[:, None] * (P - P[idx].mean(0)) * np.array([sx, sy, sz])
 
     d = scale_about(R.LIPS, 35.0, rng.normal(0, 0.06), rng.normal(0, 0.1))
     ex, ey = rng.normal(0, 0.06), rng.normal(0, 0.08)
     d += scale_about(R.EYE_LEFT, 18.0, ex, ey) + scale_about(R.EYE_RIGHT, 18.0, ex, ey)
     raise_mm = rng.normal(0, 2.0)
     for brow in (np.r_[R.BROW_LEFT_UPPER, R.BROW_LEFT_LOWER], np.r_[R.BROW_RIGHT_UPPER, R.BROW_RIGHT_LOWER]):
-        falloff = np.clip(1 - (np.linalg.norm(P - P[brow].mean(0), axis=1) / 25.0) ** 2, 0, 1) ** 2
-        d[:, 1] += raise_mm * falloff
+        d[:, 1] += raise_mm * falloff(brow, 25.0)
     nose = np.r_[R.NOSE_WING_LEFT, R.NOSE_WING_RIGHT, R.NOSE_TIP]
     d += scale_about(nose, 30.0, *rng.normal(0, 0.06, 3))
     chin = P[:, 1] < P[R.LIPS_LOWER_OUTER, 1].min()
