@@ -44,6 +44,7 @@ def pairing(i: int) -> tuple[str, tuple[int, int, int], str]:
 
 
 UNOBSERVABLE = {n for n in ARKIT_NAMES if n.startswith("eyeLook")} | {"tongueOut"}
+EXPRESSIVE = [j for j, n in enumerate(ARKIT_NAMES) if n not in UNOBSERVABLE]
 
 
 def make_clip(i: int, workdir: Path, size: int = 512):
@@ -116,48 +117,66 @@ def plot_curves(gt: list[np.ndarray], est: list[np.ndarray], path: Path, clips=(
     plt.close(fig)
 
 
-def accuracy(n_clips: int, table: Path | None, cache: Path | None = None, curves: Path | None = None,
-             first: int = 0) -> None:
-    from talkstyle.data.capture import motion_from_landmarks
-    from talkstyle.face.motion import DEFAULT_FPS
-
-    gt, est, head_err, jaw_r = [], [], [], []
-    for i in range(first, first + n_clips):
-        truth, track = clip_landmarks(i, cache)
-        cap = motion_from_landmarks(track)[0].resample(DEFAULT_FPS)   # capture_video's weights and head
-        n = min(truth.num_frames, cap.num_frames)
-        gt.append(truth.weights[:n]); est.append(cap.weights[:n])
-        err = np.rad2deg(np.abs(cap.head[:n] - truth.head[:n]))
-        head_err.append(err)
-        jaw = ARKIT_NAMES.index("jawOpen")
-        jaw_r.append(np.corrcoef(gt[-1][:, jaw], est[-1][:, jaw])[0, 1])
-        print(f"clip {i}: {n} frames, {pairing(i)[0]}, pose offset {pairing(i)[1]} deg, jawOpen r={jaw_r[-1]:.3f}, "
-              f"head err (p/y/r) {err.mean(0).round(2)} deg")
-    if curves:
-        plot_curves(gt, est, curves)
-    G, E, H = np.concatenate(gt), np.concatenate(est), np.concatenate(head_err)
+def _scores(gt: list[np.ndarray], est: list[np.ndarray]) -> dict:
+    """Per-channel correlation and MAE over all frames, the expressive mean and jawOpen's correlations."""
+    G, E = np.concatenate(gt), np.concatenate(est)
     rows = []
     for j, name in enumerate(ARKIT_NAMES):
         g, e = G[:, j], E[:, j]
         r = np.corrcoef(g, e)[0, 1] if g.std() > 1e-6 and e.std() > 1e-6 else float("nan")
         rows.append((name, g.mean(), g.std(), r, np.abs(g - e).mean()))
-    expressive = [r for r in rows if r[0] not in UNOBSERVABLE]
-    mae_expr = np.mean([r[4] for r in expressive])
-    per_clip_r, jaw_r = jaw_r, rows[ARKIT_NAMES.index("jawOpen")][3]
-    print(f"\njawOpen correlation: all frames pooled {jaw_r:.3f}, mean within clips {np.mean(per_clip_r):.3f} (target >= 0.9)")
+    jaw = ARKIT_NAMES.index("jawOpen")
+    return {"rows": rows, "mae": np.mean([r[4] for r in rows if r[0] not in UNOBSERVABLE]),
+            "jaw_pooled": rows[jaw][3], "jaw_within": [np.corrcoef(g[:, jaw], e[:, jaw])[0, 1] for g, e in zip(gt, est)]}
+
+
+def accuracy(n_clips: int, table: Path | None, cache: Path | None = None, curves: Path | None = None,
+             first: int = 0) -> None:
+    """Capture with the refiner (as `talkstyle data capture` does) and, side by side, the MAP fit
+    alone (refine=False)."""
+    from talkstyle.data.capture import motion_from_landmarks
+    from talkstyle.face.motion import DEFAULT_FPS
+
+    gt, est, est_map, head_err = [], [], [], []
+    for i in range(first, first + n_clips):
+        truth, track = clip_landmarks(i, cache)
+        cap = motion_from_landmarks(track)[0].resample(DEFAULT_FPS)   # capture_video's weights and head
+        cap_map = motion_from_landmarks(track, refine=False)[0].resample(DEFAULT_FPS)
+        n = min(truth.num_frames, cap.num_frames)
+        gt.append(truth.weights[:n]); est.append(cap.weights[:n]); est_map.append(cap_map.weights[:n])
+        err = np.rad2deg(np.abs(cap.head[:n] - truth.head[:n]))
+        head_err.append(err)
+        jaw = ARKIT_NAMES.index("jawOpen")
+        print(f"clip {i}: {n} frames, {pairing(i)[0]}, pose offset {pairing(i)[1]} deg, "
+              f"jawOpen r={np.corrcoef(gt[-1][:, jaw], est[-1][:, jaw])[0, 1]:.3f} "
+              f"(MAP alone {np.corrcoef(gt[-1][:, jaw], est_map[-1][:, jaw])[0, 1]:.3f}), "
+              f"MAE {np.abs(gt[-1] - est[-1])[:, EXPRESSIVE].mean():.4f} "
+              f"(MAP alone {np.abs(gt[-1] - est_map[-1])[:, EXPRESSIVE].mean():.4f}), head err (p/y/r) {err.mean(0).round(2)} deg")
+    if curves:
+        plot_curves(gt, est, curves)
+    H = np.concatenate(head_err)
+    ours, base = _scores(gt, est), _scores(gt, est_map)
+    zeros = _scores(gt, [np.zeros_like(g) for g in gt])["mae"]
+    n_expr = len(EXPRESSIVE)
+    print(f"\njawOpen correlation: all frames pooled {ours['jaw_pooled']:.3f} (MAP alone {base['jaw_pooled']:.3f}), "
+          f"mean within clips {np.mean(ours['jaw_within']):.3f} (MAP alone {np.mean(base['jaw_within']):.3f}) (target >= 0.9)")
     print(f"mean head-angle error {H.mean():.2f} deg (pitch {H[:, 0].mean():.2f}, yaw {H[:, 1].mean():.2f}, "
           f"roll {H[:, 2].mean():.2f}) (target <= 3)")
-    print(f"mean weight MAE over {len(expressive)} expressive channels {mae_expr:.4f} (target <= 0.08)")
+    print(f"mean weight MAE over {n_expr} expressive channels {ours['mae']:.4f} (MAP alone {base['mae']:.4f}, "
+          f"ratio {ours['mae'] / base['mae']:.2f}; all zeros {zeros:.4f}) (target <= 0.08)")
     if table:
-        lines = ["| channel | GT mean | GT std | correlation | MAE |", "|---|---|---|---|---|"]
-        for name, mu, sd, r, mae in rows:
+        lines = ["| channel | GT mean | GT std | correlation | MAE | MAP alone: correlation | MAE |",
+                 "|---|---|---|---|---|---|---|"]
+        for (name, mu, sd, r, mae), (_, _, _, r0, mae0) in zip(ours["rows"], base["rows"]):
             tag = " (not observable)" if name in UNOBSERVABLE else ""
-            lines.append(f"| {name}{tag} | {mu:.3f} | {sd:.3f} | {r:.3f} | {mae:.3f} |")
-        summary = (f"Clips: {n_clips}, frames: {len(G)}. jawOpen correlation **{jaw_r:.3f}** over all frames pooled, "
-                   f"**{np.mean(per_clip_r):.3f}** mean within clips ({', '.join(f'{r:.2f}' for r in per_clip_r)}) (target >= 0.9); "
-                   f"mean head-angle error **{H.mean():.2f} deg** (pitch {H[:, 0].mean():.2f}, yaw "
-                   f"{H[:, 1].mean():.2f}, roll {H[:, 2].mean():.2f}; target <= 3); mean weight MAE over the "
-                   f"{len(expressive)} expressive channels **{mae_expr:.4f}** (target <= 0.08).")
+            lines.append(f"| {name}{tag} | {mu:.3f} | {sd:.3f} | {r:.3f} | {mae:.3f} | {r0:.3f} | {mae0:.3f} |")
+        within = ours["jaw_within"]
+        summary = (f"Clips {first}-{first + n_clips - 1}, frames: {sum(map(len, gt))}. jawOpen correlation "
+                   f"**{ours['jaw_pooled']:.3f}** over all frames pooled, **{np.mean(within):.3f}** mean within clips "
+                   f"({', '.join(f'{r:.2f}' for r in within)}) (target >= 0.9); mean head-angle error "
+                   f"**{H.mean():.2f} deg** (pitch {H[:, 0].mean():.2f}, yaw {H[:, 1].mean():.2f}, roll "
+                   f"{H[:, 2].mean():.2f}; target <= 3); mean weight MAE over the {n_expr} expressive channels "
+                   f"**{ours['mae']:.4f}** (target <= 0.08; the MAP fit alone {base['mae']:.4f}, all zeros {zeros:.4f}).")
         table.write_text(table.read_text().split("<!-- table -->")[0] + "<!-- table -->\n\n" + summary
                          + "\n\n" + "\n".join(lines) + "\n")
 

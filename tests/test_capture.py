@@ -83,7 +83,7 @@ def test_fit_recovers_weights_from_model_landmarks():
     flat = np.eye(52)                                      # weak, uninformative priors, no pose drift
     model = LandmarkModel(neutral, deltas, np.zeros((20, 468, 3)), np.zeros((0, 468, 3)), flat,
                           np.zeros((1, 52)), np.ones(1), 100 * flat)   # one family
-    est, _ = fit_weights(front, np.tile(np.eye(3), (T, 1, 1)), np.zeros((T, 3)), model, OBSERVABLE, strength=0.05)
+    est = fit_weights(front, np.tile(np.eye(3), (T, 1, 1)), np.zeros((T, 3)), model, OBSERVABLE, strength=0.05).weights
     assert np.abs(est - truth).mean() < 0.02
     assert np.corrcoef(est[:, INDEX["jawOpen"]], truth[:, INDEX["jawOpen"]])[0, 1] > 0.99
 
@@ -104,7 +104,7 @@ def test_fit_keeps_a_held_expression_out_of_the_neutral():
     for name in ("mouthSmileLeft", "mouthSmileRight"):
         truth[:, INDEX[name]] = 0.8
     front = model.neutral + np.einsum("tk,knj->tnj", truth, model.deltas)
-    est, _ = fit_weights(front, np.tile(np.eye(3), (T, 1, 1)), np.zeros((T, 3)), model, OBSERVABLE)
+    est = fit_weights(front, np.tile(np.eye(3), (T, 1, 1)), np.zeros((T, 3)), model, OBSERVABLE).weights
     smile = est[:, [INDEX["mouthSmileLeft"], INDEX["mouthSmileRight"]]].mean()
     assert smile > 0.55, smile          # a median-residual neutral read 0.48 here; priors keep some doubt
     assert np.corrcoef(est[:, INDEX["jawOpen"]], truth[:, INDEX["jawOpen"]])[0, 1] > 0.95

@@ -15,6 +15,7 @@ import numpy as np
 from ...errors import TalkstyleError
 from ...face.arkit import ARKIT_NAMES
 from ...face.motion import DEFAULT_FPS, FaceMotion
+from .fit import Fit
 from .landmarks import LandmarkTrack
 
 # Gaze needs iris landmarks and the tongue is never a landmark: these targets are not fitted (0).
@@ -56,38 +57,56 @@ def smooth(x: np.ndarray, fps: float, seconds: float = 0.2) -> np.ndarray:
     return savgol_filter(x, window, 2, axis=0, mode="interp")
 
 
-def motion_from_landmarks(track: LandmarkTrack, rig=None) -> tuple[FaceMotion, np.ndarray]:
-    """FaceMotion at the video's frame rate and the per-video neutral (468, 3) from landmarks."""
+@dataclasses.dataclass
+class TrackFit:
+    """The MAP fit of a track's frames with a face (`found`), before the refiner and smoothing."""
+    fit: Fit                    # weights, per-video neutral, frontalised rest landmarks (found frames)
+    angles: np.ndarray          # (T_found, 3) weak-perspective pitch, yaw, roll (radians)
+    residual: np.ndarray        # (T_found,) RMS mm of the rigid pose fit
+
+
+def fit_track(track: LandmarkTrack, rig=None) -> TrackFit:
+    """Head pose and the MAP weight fit of every frame with a face."""
     from ...face.rig import FaceRig
-    from .calibrate import capture_model, pose_correction
+    from .calibrate import capture_model
     from .fit import depth_scale, fit_weights, frontalise
     from .pose import fit_pose, image_to_yup, rigid_vertices
 
     rig = rig or FaceRig.default()
-    found = track.found
-    if found.sum() < 2:
+    if track.found.sum() < 2:
         raise TalkstyleError("no face found in the video")
-    points = image_to_yup(track.points[found])
+    points = image_to_yup(track.points[track.found])
     rigid = rigid_vertices(rig.deltas)
     pose = fit_pose(points, rig.neutral, rigid)
     k = depth_scale(points, pose, rig.neutral, rigid)
     front = frontalise(points, pose, rig.neutral, rigid, k)
     angles = euler_from_rotation(pose.rotation.astype(np.float64))
-    weights_found, neutral = fit_weights(front, pose.rotation, angles, capture_model(), OBSERVABLE)
+    return TrackFit(fit_weights(front, pose.rotation, angles, capture_model(), OBSERVABLE), angles, pose.residual)
+
+
+def motion_from_landmarks(track: LandmarkTrack, rig=None, refine: bool = True) -> tuple[FaceMotion, np.ndarray]:
+    """FaceMotion at the video's frame rate and the per-video neutral (468, 3) from landmarks.
+    `refine`: correct the MAP weights with the learned refiner (refine.py)."""
+    from .calibrate import pose_correction
+    from .refine import default_refiner
+
+    found = track.found
+    tf = fit_track(track, rig)
+    weights_found = default_refiner()(tf.fit, tf.angles) if refine else tf.fit.weights
 
     T = track.num_frames
     weights = np.zeros((T, weights_found.shape[1]))
     head = np.zeros((T, 3))
     gain, offset = pose_correction()
     weights[found] = weights_found
-    head[found] = gain * angles + offset
+    head[found] = gain * tf.angles + offset
     weights, head = _fill_gaps(weights, found), _fill_gaps(head, found)
     confidence = np.zeros(T)
-    confidence[found] = np.exp(-(pose.residual / RESIDUAL_SCALE_MM) ** 2)
+    confidence[found] = np.exp(-(tf.residual / RESIDUAL_SCALE_MM) ** 2)
     weights = np.clip(smooth(weights, track.fps), 0.0, 1.0)
     head = smooth(head, track.fps)
     motion = FaceMotion(weights, head, track.fps, confidence=confidence)
-    return motion, neutral
+    return motion, tf.fit.neutral
 
 
 def capture_video(path: str | Path, rig=None) -> Capture:

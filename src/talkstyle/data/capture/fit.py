@@ -138,10 +138,18 @@ def clip_average(mean_offset: np.ndarray, model: LandmarkModel, active: np.ndarr
     return (posterior / posterior.sum()) @ w
 
 
+@dataclasses.dataclass
+class Fit:
+    """What the MAP fit of one video found (the refiner's input, refine.py)."""
+    weights: np.ndarray        # (T, 52) per frame; targets not fitted stay 0
+    neutral: np.ndarray        # (N, 3) the per-video neutral at the front pose (model + identity)
+    rest: np.ndarray           # (T, N, 3) frontalised landmarks minus the pose-dependent model neutral
+
+
 def fit_weights(front: np.ndarray, rotation: np.ndarray, angles: np.ndarray, model: LandmarkModel,
-                active: np.ndarray, strength: float = 30.0, **clip_options) -> tuple[np.ndarray, np.ndarray]:
-    """Weights (T, K) and the per-video neutral (N, 3, front pose) from frontalised landmarks
-    (T, N, 3), the head rotation (T, 3, 3, template -> camera) and weak-perspective angles (T, 3).
+                active: np.ndarray, strength: float = 30.0, **clip_options) -> Fit:
+    """Weights and the per-video neutral from frontalised landmarks (T, N, 3), the head rotation
+    (T, 3, 3, template -> camera) and weak-perspective angles (T, 3).
     Only the `active` targets (indices) are fitted; the others stay 0. `strength`: the per-frame
     prior's weight against squared landmark error (mm^2); `clip_options` go to clip_average."""
     D = model.deltas[active]
@@ -149,14 +157,14 @@ def fit_weights(front: np.ndarray, rotation: np.ndarray, angles: np.ndarray, mod
     # Residual weighted per camera axis: |W R r|^2 = r' Q r with Q = R' W^2 R, per frame.
     R = rotation.astype(np.float64)
     Q = np.einsum("tai,a,taj->tij", R, AXIS_WEIGHT ** 2, R)
-    rest = front - neutral
-    mean_weights = clip_average(rest.mean(0), model, active, Q.mean(0), **clip_options)
-    identity = rest.mean(0) - np.einsum("k,knj->nj", mean_weights, D)
-    rest = rest - identity
+    observed = front - neutral
+    mean_weights = clip_average(observed.mean(0), model, active, Q.mean(0), **clip_options)
+    identity = observed.mean(0) - np.einsum("k,knj->nj", mean_weights, D)
+    rest = observed - identity
     H = np.einsum("kni,lnj->ijkl", D, D)                                      # (3, 3, K, K)
     prior = strength * np.linalg.inv(model.prior[np.ix_(active, active)] + 1e-3 * np.eye(len(active)))
     G = np.einsum("tij,ijkl->tkl", Q, H) + prior
     c = np.einsum("knj,tnj->tk", D, np.einsum("tnj,tij->tni", rest, Q))
     full = np.zeros((len(front), len(model.deltas)))
     full[:, active] = solve_bounded(G, c)
-    return full, model.neutral + identity
+    return Fit(full, model.neutral + identity, observed)
