@@ -120,14 +120,16 @@ def plot_curves(gt: list[np.ndarray], est: list[np.ndarray], path: Path, clips=(
 def _scores(gt: list[np.ndarray], est: list[np.ndarray]) -> dict:
     """Per-channel correlation and MAE over all frames, the expressive mean and jawOpen's correlations."""
     G, E = np.concatenate(gt), np.concatenate(est)
-    rows = []
-    for j, name in enumerate(ARKIT_NAMES):
-        g, e = G[:, j], E[:, j]
-        r = np.corrcoef(g, e)[0, 1] if g.std() > 1e-6 and e.std() > 1e-6 else float("nan")
-        rows.append((name, g.mean(), g.std(), r, np.abs(g - e).mean()))
+    rows = [(name, G[:, j].mean(), G[:, j].std(), _corr(G[:, j], E[:, j]), np.abs(G[:, j] - E[:, j]).mean())
+            for j, name in enumerate(ARKIT_NAMES)]
     jaw = ARKIT_NAMES.index("jawOpen")
     return {"rows": rows, "mae": np.mean([r[4] for r in rows if r[0] not in UNOBSERVABLE]),
-            "jaw_pooled": rows[jaw][3], "jaw_within": [np.corrcoef(g[:, jaw], e[:, jaw])[0, 1] for g, e in zip(gt, est)]}
+            "jaw_pooled": rows[jaw][3], "jaw_within": [_corr(g[:, jaw], e[:, jaw]) for g, e in zip(gt, est)]}
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation; nan where either side is constant (a channel never used, all zeros)."""
+    return float(np.corrcoef(a, b)[0, 1]) if a.std() > 1e-6 and b.std() > 1e-6 else float("nan")
 
 
 def accuracy(n_clips: int, table: Path | None, cache: Path | None = None, curves: Path | None = None,
@@ -148,8 +150,8 @@ def accuracy(n_clips: int, table: Path | None, cache: Path | None = None, curves
         head_err.append(err)
         jaw = ARKIT_NAMES.index("jawOpen")
         print(f"clip {i}: {n} frames, {pairing(i)[0]}, pose offset {pairing(i)[1]} deg, "
-              f"jawOpen r={np.corrcoef(gt[-1][:, jaw], est[-1][:, jaw])[0, 1]:.3f} "
-              f"(MAP alone {np.corrcoef(gt[-1][:, jaw], est_map[-1][:, jaw])[0, 1]:.3f}), "
+              f"jawOpen r={_corr(gt[-1][:, jaw], est[-1][:, jaw]):.3f} "
+              f"(MAP alone {_corr(gt[-1][:, jaw], est_map[-1][:, jaw]):.3f}), "
               f"MAE {np.abs(gt[-1] - est[-1])[:, EXPRESSIVE].mean():.4f} "
               f"(MAP alone {np.abs(gt[-1] - est_map[-1])[:, EXPRESSIVE].mean():.4f}), head err (p/y/r) {err.mean(0).round(2)} deg")
     if curves:
