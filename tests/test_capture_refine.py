@@ -41,8 +41,8 @@ def test_training_learns_its_examples(examples, tmp_path):
     result = train(fitted, tmp_path / "refiner.npz", epochs=60, val_share=0.5, threads=1)
     assert result["train_mae"] < 0.8 * result["train_mae_map"], result
     refiner = Refiner.load(tmp_path / "refiner.npz")
-    fit, angles, truth = fitted[0]
-    w = refiner(fit, angles)
+    fit, angles, fps, truth = fitted[0]
+    w = refiner(fit, angles, fps)
     assert w.shape == fit.weights.shape and w.min() >= 0 and w.max() <= 1
 
 
@@ -56,7 +56,7 @@ def test_shipped_refiner_beats_the_map_fit_on_an_unseen_take():
     ex = make_example(100_000)
     tf = fit_track(ex.track)
     truth = ex.truth.weights[ex.track.found]
-    refined = default_refiner()(tf.fit, tf.angles)
+    refined = default_refiner()(tf.fit, tf.angles, ex.track.fps)
     mae = lambda w: np.abs(w - truth)[:, OBSERVABLE].mean()           # noqa: E731
     assert mae(refined) < mae(tf.fit.weights), (mae(refined), mae(tf.fit.weights))
     jaw = INDEX["jawOpen"]
@@ -75,4 +75,18 @@ def test_refiner_file_round_trip(tmp_path):
     angles = rng.normal(0, 0.2, (7, 3))
     default_refiner().save(tmp_path / "r.npz")
     again = Refiner.load(tmp_path / "r.npz")
-    assert np.allclose(again(fit, angles), default_refiner()(fit, angles), atol=1e-5)
+    assert np.allclose(again(fit, angles, 25.0), default_refiner()(fit, angles, 25.0), atol=1e-5)
+
+
+def test_refiner_context_is_in_seconds():
+    """A video at 50 fps with every frame shown twice gets the refined weights of the 25 fps one."""
+    from talkstyle.data.capture.fit import Fit
+    from talkstyle.data.capture.refine import default_refiner
+
+    rng = np.random.default_rng(1)
+    fit = Fit(rng.uniform(0, 0.5, (20, 52)), np.zeros((468, 3)), rng.normal(0, 2, (20, 468, 3)))
+    angles = rng.normal(0, 0.2, (20, 3))
+    doubled = Fit(np.repeat(fit.weights, 2, 0), fit.neutral, np.repeat(fit.rest, 2, 0))
+    slow = default_refiner()(fit, angles, 25.0)
+    fast = default_refiner()(doubled, np.repeat(angles, 2, 0), 50.0)
+    assert np.allclose(fast[::2], slow, atol=1e-6)

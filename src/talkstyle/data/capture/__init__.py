@@ -92,7 +92,7 @@ def motion_from_landmarks(track: LandmarkTrack, rig=None, refine: bool = True) -
 
     found = track.found
     tf = fit_track(track, rig)
-    weights_found = default_refiner()(tf.fit, tf.angles) if refine else tf.fit.weights
+    weights_found = default_refiner()(tf.fit, tf.angles, track.fps) if refine else tf.fit.weights
 
     T = track.num_frames
     weights = np.zeros((T, weights_found.shape[1]))

@@ -11,7 +11,9 @@ the true weights. Per frame it sees
 - the MAP weights and their deviation from the clip's mean,
 - the landmark residual (frontalised landmarks minus the pose-dependent neutral) in a PCA basis,
   as the frame's deviation from the clip's average frame,
-- the head angles (MediaPipe's errors grow with yaw).
+- the head angles (MediaPipe's errors grow with yaw),
+- how the MAP weights change over the neighbouring frames (a blink or a jaw opening is a shape in
+  time that one frame's landmarks show only in part).
 
 Clip-level inputs (the clip-average weights, the average frame) were tried and dropped: they let
 the network recognise the training faces and lowered its training error, but raised the error on
@@ -37,6 +39,7 @@ from .fit import Fit
 
 ASSET = Path(__file__).parent / "assets" / "refiner.npz"
 NUM_COMPONENTS = 32        # PCA components of the frame deviation
+CONTEXT_S = (-0.12, -0.04, 0.04, 0.12)   # neighbours (seconds) whose MAP weights the refiner sees
 HIDDEN = 256
 
 
@@ -53,19 +56,22 @@ class Refiner:
     feat_std: np.ndarray       # (F,)
     layers: tuple[tuple[np.ndarray, np.ndarray], ...]   # (W (in, out), b (out,)) per layer, GELU between
 
-    def features(self, fit: Fit, angles: np.ndarray) -> np.ndarray:
+    def features(self, fit: Fit, angles: np.ndarray, fps: float) -> np.ndarray:
         """(T, F) normalised features of each frame."""
-        return (self.raw_features(fit, angles) - self.feat_mean) / self.feat_std
+        return (self.raw_features(fit, angles, fps) - self.feat_mean) / self.feat_std
 
-    def raw_features(self, fit: Fit, angles: np.ndarray) -> np.ndarray:
+    def raw_features(self, fit: Fit, angles: np.ndarray, fps: float) -> np.ndarray:
         obs = _observable()
         w = fit.weights[:, obs]
         rest = fit.rest.reshape(len(w), -1)
-        return np.concatenate([w, w - w.mean(0), (rest - rest.mean(0)) @ self.basis_dev.T, angles], 1)
+        frames = np.arange(len(w))
+        # In seconds, so that a 60 fps video shows the refiner the same stretch of motion as 25 fps.
+        context = [w[np.clip(frames + round(s * fps), 0, len(w) - 1)] - w for s in CONTEXT_S]
+        return np.concatenate([w, w - w.mean(0), (rest - rest.mean(0)) @ self.basis_dev.T, angles, *context], 1)
 
-    def __call__(self, fit: Fit, angles: np.ndarray) -> np.ndarray:
-        """(T, 52) refined weights."""
-        x = self.features(fit, angles)
+    def __call__(self, fit: Fit, angles: np.ndarray, fps: float) -> np.ndarray:
+        """(T, 52) refined weights of frames at `fps`."""
+        x = self.features(fit, angles, fps)
         for i, (W, b) in enumerate(self.layers):
             x = x @ W + b
             if i < len(self.layers) - 1:
@@ -108,9 +114,9 @@ def _pca(x: np.ndarray, k: int) -> np.ndarray:
     return np.linalg.svd(x, full_matrices=False)[2][:k]
 
 
-def fit_examples(folder: Path) -> list[tuple[Fit, np.ndarray, np.ndarray]]:
-    """(MAP fit, head angles, true weights of the observable targets) of each example in folder,
-    frames with a face only: what the refiner sees and should answer."""
+def fit_examples(folder: Path) -> list[tuple[Fit, np.ndarray, float, np.ndarray]]:
+    """(MAP fit, head angles, fps, true weights of the observable targets) of each example in
+    folder, frames with a face only: what the refiner sees and should answer."""
     from tqdm import tqdm
 
     from . import fit_track
@@ -119,11 +125,11 @@ def fit_examples(folder: Path) -> list[tuple[Fit, np.ndarray, np.ndarray]]:
     out = []
     for ex in tqdm(load_examples(folder), desc="fitting examples"):
         tf = fit_track(ex.track)
-        out.append((tf.fit, tf.angles, ex.truth.weights[ex.track.found][:, _observable()].astype(np.float64)))
+        out.append((tf.fit, tf.angles, ex.track.fps, ex.truth.weights[ex.track.found][:, _observable()].astype(np.float64)))
     return out
 
 
-def train(examples: list[tuple[Fit, np.ndarray, np.ndarray]], out: Path = ASSET, epochs: int = 20,
+def train(examples: list[tuple[Fit, np.ndarray, float, np.ndarray]], out: Path = ASSET, epochs: int = 20,
           val_share: float = 0.1, seed: int = 0, threads: int = 2) -> dict[str, float]:
     """Fit the refiner on fitted examples (fit_examples); returns training and validation MAEs."""
     import torch
@@ -131,8 +137,8 @@ def train(examples: list[tuple[Fit, np.ndarray, np.ndarray]], out: Path = ASSET,
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     obs = _observable()
-    fits = [(f, a) for f, a, _ in examples]
-    targets = [t for _, _, t in examples]
+    fits = [(f, a, fps) for f, a, fps, _ in examples]
+    targets = [t for *_, t in examples]
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(fits))
     n_val = max(1, int(val_share * len(fits)))
@@ -140,13 +146,13 @@ def train(examples: list[tuple[Fit, np.ndarray, np.ndarray]], out: Path = ASSET,
 
     # PCA bases and feature statistics from the training examples only.
     dev = np.concatenate([(f.rest.reshape(len(f.rest), -1) - f.rest.reshape(len(f.rest), -1).mean(0))
-                          for f, _ in (fits[i] for i in trn)])
+                          for f, *_ in (fits[i] for i in trn)])
     stub = Refiner(_pca(dev[::4], NUM_COMPONENTS), np.zeros(1), np.ones(1), ())
-    raw = [stub.raw_features(f, a) for f, a in fits]
+    raw = [stub.raw_features(f, a, fps) for f, a, fps in fits]
     allx = np.concatenate([raw[i] for i in trn])
     feat_mean, feat_std = allx.mean(0), allx.std(0) + 1e-6
     X = [torch.tensor((r - feat_mean) / feat_std, dtype=torch.float32) for r in raw]
-    B = [torch.tensor(f.weights[:, obs], dtype=torch.float32) for f, _ in fits]
+    B = [torch.tensor(f.weights[:, obs], dtype=torch.float32) for f, *_ in fits]
     Y = [torch.tensor(t, dtype=torch.float32) for t in targets]
     cat = lambda idx, L: torch.cat([L[i] for i in idx])          # noqa: E731
     Xt, Bt, Yt = cat(trn, X), cat(trn, B), cat(trn, Y)
