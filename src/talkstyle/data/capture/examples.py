@@ -10,7 +10,7 @@ the benchmark's texture (skimage's astronaut), persons or lines.
 Examples are written one file each (`example00042.npz`: landmarks, truth), so an interrupted
 build resumes where it stopped:
 
-    .venv/bin/python -m talkstyle.data.capture.examples runs/refine_examples --count 400 --workers 2
+    .venv/bin/python -m talkstyle.data.capture.examples runs/refine_examples --count 2000 --workers 2
 """
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ def load_examples(folder: Path) -> list[Example]:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folder", type=Path)
-    ap.add_argument("--count", type=int, default=400)
+    ap.add_argument("--count", type=int, default=2000)
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     build(args.folder, args.count, args.workers)
