@@ -78,9 +78,8 @@ def clip_landmarks(i: int, cache: Path | None):
     from talkstyle.face.motion import FaceMotion
 
     if cache is not None and (cache / f"clip{i}.npz").exists():
-        with np.load(cache / f"clip{i}.npz") as z:
-            track = LandmarkTrack(z["points"], z["found"], z["num_faces"], float(z["fps"]),
-                                  int(z["width"]), int(z["height"]))
+        with np.load(cache / f"clip{i}.npz", allow_pickle=False) as z:
+            track = LandmarkTrack.from_arrays(z)
         return FaceMotion.load(cache / f"truth{i}.npz"), track
     with tempfile.TemporaryDirectory() as tmp:
         truth, path = make_clip(i, Path(tmp))
@@ -88,8 +87,7 @@ def clip_landmarks(i: int, cache: Path | None):
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
         truth.save(cache / f"truth{i}.npz")
-        np.savez_compressed(cache / f"clip{i}.npz", points=track.points, found=track.found,
-                            num_faces=track.num_faces, fps=track.fps, width=track.width, height=track.height)
+        np.savez_compressed(cache / f"clip{i}.npz", **track.arrays())
     return truth, track
 
 

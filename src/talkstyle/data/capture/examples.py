@@ -38,17 +38,13 @@ class Example:
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp.npz")
-        t = self.track
-        np.savez_compressed(tmp, points=t.points, found=t.found, num_faces=t.num_faces, fps=t.fps,
-                            width=t.width, height=t.height, weights=self.truth.weights, head=self.truth.head)
+        np.savez_compressed(tmp, **self.track.arrays(), weights=self.truth.weights, head=self.truth.head)
         tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> "Example":
-        with np.load(path) as z:
-            track = LandmarkTrack(z["points"], z["found"], z["num_faces"], float(z["fps"]),
-                                  int(z["width"]), int(z["height"]))
-            return cls(track, FaceMotion(z["weights"], z["head"], float(z["fps"])))
+        with np.load(path, allow_pickle=False) as z:
+            return cls(LandmarkTrack.from_arrays(z), FaceMotion(z["weights"], z["head"], float(z["fps"])))
 
 
 def shaded(texture: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -32,6 +32,14 @@ class LandmarkTrack:
     def num_frames(self) -> int:
         return int(self.found.shape[0])
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The track as named arrays, for np.savez (from_arrays reads them back)."""
+        return {f.name: np.asarray(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_arrays(cls, z) -> "LandmarkTrack":
+        return cls(z["points"], z["found"], z["num_faces"], float(z["fps"]), int(z["width"]), int(z["height"]))
+
 
 class FaceTracker:
     """One MediaPipe FaceMesh graph in tracking mode (detects only when the track is lost)."""
