@@ -205,7 +205,7 @@ def _frontal(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return front, euler_from_rotation(pose.rotation.astype(np.float64))
 
 
-def _light(rng: np.random.Generator) -> tuple[float, float, float]:
+def random_light(rng: np.random.Generator) -> tuple[float, float, float]:
     """A light from the front half, varied around the preview's."""
     return tuple(float(x) for x in rng.normal(0.0, 0.4, 3) + np.array([0.0, 0.25, 1.0]))
 
@@ -230,7 +230,7 @@ def measure(size: int = 512, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
     rest, held = np.flatnonzero(ramp == 0), np.flatnonzero(ramp == WEIGHT)
     neutral, deltas = [], []
     for v in range(1 + NUM_TEXTURE_VARIANTS):
-        renderer = Renderer(size) if v == 0 else Renderer(size, texture=painted_variant(rng), light_dir=_light(rng))
+        renderer = Renderer(size) if v == 0 else Renderer(size, texture=painted_variant(rng), light_dir=random_light(rng))
         for head in np.deg2rad(np.array(POSES_DEG, np.float32)):
             points = _track_sequence(renderer, rig.decode_weights(weights, np.repeat(head[None], len(weights), 0)))
             front = _frontal(points)[0].reshape(NUM_BLENDSHAPES, len(ramp), -1, 3)
@@ -284,7 +284,7 @@ def measure_identity(neutral: np.ndarray, pose_neutral: np.ndarray, size: int = 
     rest = rig.decode_weights(np.zeros((len(heads), NUM_BLENDSHAPES), np.float32), heads)
     offsets = []
     for _ in range(NUM_IDENTITIES):
-        texture, light = painted_variant(rng), _light(rng)
+        texture, light = painted_variant(rng), random_light(rng)
         shape = identity_shape(rng, rig.neutral.astype(np.float64))
         vertices = rest + np.einsum("tij,nj->tni", head_rotation(heads), shape).astype(np.float32)
         renderer = Renderer(size, texture=texture, light_dir=light)

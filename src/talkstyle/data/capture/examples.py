@@ -68,7 +68,7 @@ def make_example(i: int, size: int = 512) -> Example:
     from ..synth.person import PersonStyle
     from ..synth.procedural import perform
     from ..vocab import load_lines
-    from .calibrate import _light, identity_shape, painted_variant
+    from .calibrate import identity_shape, painted_variant, random_light
     from .landmarks import track_frames
 
     rng = np.random.default_rng([SEED, i])
@@ -82,7 +82,7 @@ def make_example(i: int, size: int = 512) -> Example:
     rig = FaceRig.default()
     shape = identity_shape(rng, rig.neutral.astype(np.float64))
     vertices = rig.decode(truth) + np.einsum("tij,nj->tni", head_rotation(truth.head), shape).astype(np.float32)
-    renderer = Renderer(size, texture=shaded(painted_variant(rng, size), rng), light_dir=_light(rng))
+    renderer = Renderer(size, texture=shaded(painted_variant(rng, size), rng), light_dir=random_light(rng))
     try:
         track = track_frames(renderer.render(vertices), truth.fps)
     finally:
@@ -107,8 +107,9 @@ def build(folder: Path, count: int, workers: int = 2) -> None:
             pass
 
 
-def load_examples(folder: Path) -> list[Example]:
-    return [Example.load(p) for p in sorted(folder.glob("example*.npz")) if not p.name.endswith(".tmp.npz")]
+def example_paths(folder: Path) -> list[Path]:
+    """The finished examples in folder (an interrupted write leaves only a .tmp.npz)."""
+    return [p for p in sorted(folder.glob("example*.npz")) if not p.name.endswith(".tmp.npz")]
 
 
 if __name__ == "__main__":

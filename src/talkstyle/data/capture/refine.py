@@ -120,10 +120,11 @@ def fit_examples(folder: Path) -> list[tuple[Fit, np.ndarray, float, np.ndarray]
     from tqdm import tqdm
 
     from . import fit_track
-    from .examples import load_examples
+    from .examples import Example, example_paths
 
     out = []
-    for ex in tqdm(load_examples(folder), desc="fitting examples"):
+    for path in tqdm(example_paths(folder), desc="fitting examples"):
+        ex = Example.load(path)                  # one at a time: 2000 examples' landmarks are ~1 GB
         tf = fit_track(ex.track)
         out.append((tf.fit, tf.angles, ex.track.fps, ex.truth.weights[ex.track.found][:, _observable()].astype(np.float64)))
     return out
