@@ -5,8 +5,10 @@ import pytest
 from talkstyle.data.records import Prompt, StyleAttributes
 from talkstyle.data.synth.base import SynthJob
 from talkstyle.data.synth.person import PersonStyle
-from talkstyle.data.synth.procedural import ProceduralBackend, perform
+from talkstyle.audio import festvox
+from talkstyle.data.synth.procedural import ProceduralBackend, disfluent, perform
 from talkstyle.data.synth.visemes import LEAD_S, lip_gap
+from talkstyle.data.synth.voices import ESPEAK, PIPER
 from talkstyle.errors import TalkstyleError
 from talkstyle.face.arkit import INDEX
 
@@ -162,17 +164,60 @@ def test_pitch_tracker_and_energy():
     assert e[5:20].min() > 0.9 and e[30:].max() < 0.01
 
 
-def test_piper_persons_speak_with_piper_and_keep_their_lip_sync():
-    assert PersonStyle.from_id("pp", "male", "adult", piper_share=1.0).engine == "piper"
-    assert PersonStyle.from_id("pp", "female", "adult", piper_share=1.0).engine == "espeak"
-    assert PersonStyle.from_id("pp", "male", "child", piper_share=1.0).engine == "espeak"
-    assert PersonStyle.from_id("pp", "male", "adult").engine == "espeak"
-    clip = take(person=PersonStyle.from_id("pp", "male", "adult", piper_share=1.0))
-    assert clip.motion.metadata["voice"] == "piper:joe-us"
+def _closures(clip) -> list[float]:
     gap, n = lip_gap(clip.motion.weights), clip.motion.num_frames
-    closures = [gap[min(n - 1, round(((p.start + p.end) / 2 - LEAD_S) * 25))] for p in clip.phones
-                if p.symbol in ("p", "b", "m")]
+    return [gap[min(n - 1, round(((p.start + p.end) / 2 - LEAD_S) * 25))] for p in clip.phones
+            if p.symbol in ("p", "b", "m")]
+
+
+def test_voices_follow_gender_and_age():
+    both = (ESPEAK, PIPER)
+    drawn = {PersonStyle.from_id(f"v{i}", "male", "adult", both).engine for i in range(40)}
+    assert drawn == {ESPEAK, PIPER}                       # some persons on each voice
+    assert {PersonStyle.from_id(f"v{i}", "female", "adult", both).engine for i in range(20)} == {ESPEAK}
+    assert {PersonStyle.from_id(f"v{i}", "male", "child", both).engine for i in range(20)} == {ESPEAK}
+    assert PersonStyle.from_id("pp", "male", "adult").engine == ESPEAK
+    # The voice draw has its own stream: the person's other traits do not depend on the voice set.
+    a, b = PersonStyle.from_id("pp", "male", "adult"), PersonStyle.from_id("pp", "male", "adult", both)
+    assert (a.articulation, a.rate, a.lip_habit) == (b.articulation, b.rate, b.lip_habit)
+
+
+def test_piper_persons_keep_their_lip_sync():
+    clip = take(person=PersonStyle.from_id("pp", "male", "adult", (PIPER,)))
+    assert clip.motion.metadata["voice"] == PIPER
+    closures = _closures(clip)
     assert len(closures) >= 8 and max(closures) < 0.06
+
+
+@pytest.mark.skipif(not festvox.available_voices(), reason="Festival / Flite not installed (make voices)")
+@pytest.mark.parametrize("voice", ["festival:kal", "flite:slt"])
+def test_festvox_persons_seal_their_lips(voice):
+    if voice not in festvox.available_voices():
+        pytest.skip(f"{voice} not installed (make voices)")
+    gender = "female" if voice.endswith("slt") else "male"
+    clip = take(person=PersonStyle.from_id("fv", gender, "adult", (voice,)))
+    assert clip.motion.metadata["voice"] == voice
+    closures = _closures(clip)
+    assert len(closures) >= 8 and max(closures) < 0.06
+    assert abs(clip.motion.duration - len(clip.motion.audio) / 16000) < 0.05
+
+
+def test_fast_takes_undershoot_but_still_seal():
+    fast = [perform(Prompt("A man speaks.", StyleAttributes()), LINE, MAN, seed=s) for s in range(12)]
+    tempos = np.array([c.motion.metadata["tempo"] for c in fast])
+    assert tempos.max() > 1.2 and tempos.min() < 1.1   # fast conversational takes among ordinary ones
+    for c in fast:
+        assert max(_closures(c)) < 0.06                 # p/b/m seal at any tempo
+    jaw = np.array([np.percentile(c.motion.channel("jawOpen"), 95) for c in fast])
+    assert np.corrcoef(tempos, jaw)[0, 1] < 0            # faster -> smaller mouth travel
+
+
+def test_disfluent_lines_restart_and_pause():
+    rng = np.random.default_rng(0)
+    said = [disfluent(LINE, rng) for _ in range(40)]
+    assert any(s.count(",") > LINE.count(",") for s in said)
+    assert any(len(s.split()) == len(LINE.split()) + 2 for s in said)     # a two-word restart
+    assert sum(s == LINE for s in said) > 10                               # most lines as written
 
 
 def test_gaze_shifts_and_brow_emphasis(clips):

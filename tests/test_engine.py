@@ -164,6 +164,16 @@ def test_build_with_the_procedural_actor(tmp_path):
     assert rec.phones and rec.motion.audio is not None and rec.motion.sample_rate == 16000
     assert abs(rec.motion.duration - len(rec.motion.audio) / 16000) < 0.05
     assert ds.manifest["backend"].eq("procedural").all() and ds.verify() == []
+    assert list(s.voices) == ds.config()["voices"] and "espeak" in s.voices   # the build says its voices
+
+
+def test_a_build_keeps_its_voices_and_refuses_unknown_ones(tmp_path):
+    s = engine.build(tmp_path, 0.004, seed=8, voices="espeak", progress=False)
+    assert s.voices == ("espeak",)
+    again = engine.build(tmp_path, 0.006, seed=8, voices="all", progress=False)   # extends: same voices
+    assert again.voices == ("espeak",) and Dataset(tmp_path).config()["voices"] == ["espeak"]
+    with pytest.raises(TalkstyleError, match="unknown voice"):
+        engine.build(tmp_path / "x", 0.004, seed=8, voices="espeak,robot", progress=False)
 
 
 def test_render_writes_a_preview_with_audio(tmp_path):

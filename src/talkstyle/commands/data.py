@@ -60,7 +60,9 @@ def build(hours: float = typer.Option(..., "--hours", help="Hours of speech to s
           augment_frac: float = typer.Option(0.2, "--augment-frac",
                                              help="Share of still/natural clips that also get a nod or shake copy."),
           backend: str = typer.Option("procedural", "--backend",
-                                       help="'procedural', 'procedural-piper' or module:Class."),
+                                       help="'procedural' or module:Class."),
+          voices: str = typer.Option("all", "--voices",
+                                     help="'all' installed voices, 'espeak', or a comma list (festival:kal,flite:slt,...)."),
           persons_per_group: int = typer.Option(8, "--persons-per-group",
                                                 help="Synthetic persons per gender x age group."),
           render: bool = typer.Option(False, "--render", help="Also write a preview mp4 per clip (slow)."),
@@ -69,9 +71,10 @@ def build(hours: float = typer.Option(..., "--hours", help="Hours of speech to s
     from ..data.engine import build as run_build
 
     s = run_build(out, hours, seed=seed, workers=workers, backend=backend, augment_frac=augment_frac,
-                  persons_per_group=persons_per_group, render=render)
+                  persons_per_group=persons_per_group, render=render, voices=voices)
     print(f"{s.done} clips made, {s.skipped} already there, {len(s.failed)} failed of {s.planned} planned; "
           f"{s.seconds_stored / 3600:.2f} h stored in {s.wall_s:.0f} s -> {out}")
+    print(f"voices: {', '.join(s.voices)}")
     if s.failed:
         print("failed clips are retried by running the same command again")
         raise typer.Exit(1)

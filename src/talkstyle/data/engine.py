@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import itertools
 import os
 import random
@@ -31,12 +32,13 @@ from .store import SPLIT_FRACTIONS, Dataset
 from .synth.base import SynthBackend, SynthJob
 from .vocab import load_lines
 
-BACKENDS = {"procedural": "talkstyle.data.synth.procedural:ProceduralBackend",
-            "procedural-piper": "talkstyle.data.synth.procedural:ProceduralPiperBackend"}
+BACKENDS = {"procedural": "talkstyle.data.synth.procedural:ProceduralBackend"}
 AGE_GROUPS = ("child", "young", "adult", "senior")
 WORDS_PER_SECOND = 3.2          # the procedural actor, measured; plans hours before anything is spoken
 COMPACT_EVERY = 100             # clips between manifest compactions
-PLAN_VERSION = 2                # bump when the same seed would plan different clips (resume must not mix)
+PLAN_VERSION = 3                # bump when the same seed would plan different clips (resume must not mix)
+LONG_TAKE_SHARE = 0.06          # jobs that are long takes: several lines in one breath, 30-60 s
+LONG_TAKE_LINES = (4, 8)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +91,8 @@ def plan(hours: float, seed: int, persons: list[Person], augment_frac: float = 0
             break
         a = prompt.attributes
         person = next(turns[(a.gender, a.age_group)])
-        line = next(lines)
+        long_take = line_rng.random() < LONG_TAKE_SHARE
+        line = " ".join(next(lines) for _ in range(line_rng.randint(*LONG_TAKE_LINES) if long_take else 1))
         est = len(line.split()) / WORDS_PER_SECOND + 0.5
         roll, kind = aug_rng.random(), aug_rng.choice(("nod", "shake"))
         augment = kind if roll < augment_frac and a.head_motion in ("still", "natural") else ""
@@ -108,29 +111,32 @@ def _cycle_shuffled(items, rng: random.Random) -> Iterator:
 
 
 # ------------------------------------------------------------------ running jobs
-def load_backend(spec: str) -> SynthBackend:
-    """A backend from a short name ("procedural") or "module:Class"."""
+def load_backend(spec: str, voices: tuple[str, ...] | None = None) -> SynthBackend:
+    """A backend from a short name ("procedural") or "module:Class"; `voices` go to backends
+    that take them (the procedural actor)."""
     path = BACKENDS.get(spec, spec)
     module, _, cls = path.partition(":")
     try:
-        return getattr(importlib.import_module(module), cls)()
+        factory = getattr(importlib.import_module(module), cls)
     except (ImportError, AttributeError, ValueError) as e:
         raise TalkstyleError(f"unknown synthesis backend {spec!r} ({e})") from None
+    takes_voices = voices is not None and "voices" in inspect.signature(factory).parameters
+    return factory(voices=voices) if takes_voices else factory()
 
 
 _worker: dict = {}   # this process's dataset, backend and options (one per worker process)
 
 
-def _setup(root: str, backend: str, render: bool) -> None:
-    if _worker.get("key") != (root, backend):
-        _worker.update(key=(root, backend), dataset=Dataset(root), backend=load_backend(backend))
+def _setup(root: str, backend: str, voices: tuple[str, ...], render: bool) -> None:
+    if _worker.get("key") != (root, backend, voices):
+        _worker.update(key=(root, backend, voices), dataset=Dataset(root), backend=load_backend(backend, voices))
     _worker["render"] = render
 
 
-def _init_worker(root: str, backend: str, render: bool) -> None:
+def _init_worker(root: str, backend: str, voices: tuple[str, ...], render: bool) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it, letting running clips finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _setup(root, backend, render)
+    _setup(root, backend, voices, render)
     parent = os.getppid()
 
     def watch_parent() -> None:  # a build killed with -9 must not leave its workers running
@@ -182,26 +188,33 @@ class BuildSummary:
     failed: list[str]
     seconds_stored: float
     wall_s: float
+    voices: tuple[str, ...] = ()
 
 
 def build(out: str | Path, hours: float, seed: int = 0, workers: int = 1, backend: str = "procedural",
           augment_frac: float = 0.2, persons_per_group: int = 8, render: bool = False,
-          progress: bool = True) -> BuildSummary:
+          progress: bool = True, voices: str = "all") -> BuildSummary:
     """Build (or resume, or extend) a dataset folder. Safe to interrupt at any moment.
-    `render` also writes a preview mp4 per clip (clips/<id>.mp4; much slower)."""
+    `render` also writes a preview mp4 per clip (clips/<id>.mp4; much slower). `voices`: 'all'
+    (every installed voice), 'espeak', or a comma list (voices.py); a resumed build keeps the
+    voices it started with."""
+    from .synth.voices import resolve_voices
+
     if workers < 1:
         raise TalkstyleError(f"--workers must be at least 1, got {workers}")
+    out = Path(out)
+    previous = Dataset(out).config() if (out / "dataset.json").is_file() else {}
     # Fail on bad settings before anything is written.
-    load_backend(backend)
+    voice_set = resolve_voices(",".join(previous["voices"]) if "voices" in previous else voices)
+    load_backend(backend, voice_set)
     persons = person_pool(seed, persons_per_group)
     items = plan(hours, seed, persons, augment_frac)
-    out = Path(out)
     if out.is_dir() and any(out.iterdir()) and not (out / "dataset.json").is_file():
         raise TalkstyleError(f"{out} exists and is not a talkstyle dataset; choose an empty or new folder")
     ds = Dataset(out, create=True)
     config = ds.config()
     settings = {"plan_version": PLAN_VERSION, "seed": seed, "backend": backend,
-                "persons_per_group": persons_per_group, "augment_frac": augment_frac}
+                "persons_per_group": persons_per_group, "augment_frac": augment_frac, "voices": list(voice_set)}
     for key, value in settings.items():
         if config and config.get(key) != value:
             raise TalkstyleError(f"{out} was built with {key}={config.get(key)!r}, not {value!r}: "
@@ -211,14 +224,14 @@ def build(out: str | Path, hours: float, seed: int = 0, workers: int = 1, backen
                                  for p in persons}})
     ds.clean_partial()
     todo = [it for it in items if not ds.has(it.job.clip_id)]
-    summary = BuildSummary(len(items), len(items) - len(todo), 0, [], 0.0, 0.0)
+    summary = BuildSummary(len(items), len(items) - len(todo), 0, [], 0.0, 0.0, voice_set)
     t0 = time.perf_counter()
     from tqdm import tqdm
 
     bar = tqdm(total=len(items), initial=summary.skipped, desc="build", unit="clip", disable=not progress,
                dynamic_ncols=True)
     try:
-        for clip_id, stored, error in _execute(todo, str(out), backend, workers, render):
+        for clip_id, stored, error in _execute(todo, str(out), backend, voice_set, workers, render):
             if error:
                 summary.failed.append(f"{clip_id}: {error}")
                 bar.write(f"failed {clip_id}: {error}")
@@ -235,11 +248,11 @@ def build(out: str | Path, hours: float, seed: int = 0, workers: int = 1, backen
     return summary
 
 
-def _execute(todo: list[PlannedClip], root: str, backend: str, workers: int, render: bool
-             ) -> Iterator[tuple[str, float, str]]:
+def _execute(todo: list[PlannedClip], root: str, backend: str, voices: tuple[str, ...], workers: int,
+             render: bool) -> Iterator[tuple[str, float, str]]:
     """(clip id, seconds stored, error or "") per job, in this process or in spawned workers."""
     if workers == 1:
-        _setup(root, backend, render)
+        _setup(root, backend, voices, render)
         for it in todo:
             yield it.job.clip_id, *_guarded(it)
         return
@@ -248,7 +261,7 @@ def _execute(todo: list[PlannedClip], root: str, backend: str, workers: int, ren
         os.environ.setdefault(var, "1")
     queue = iter(todo)
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
-                             initargs=(root, backend, render)) as pool:
+                             initargs=(root, backend, voices, render)) as pool:
         try:
             # A few jobs per worker in flight: an interrupt loses little and memory stays flat.
             running = {pool.submit(_guarded, it): it.job.clip_id for it in itertools.islice(queue, 4 * workers)}

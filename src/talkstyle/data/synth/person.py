@@ -11,6 +11,8 @@ import hashlib
 
 import numpy as np
 
+from .voices import BASE_F0, ESPEAK, pick_voice
+
 MALE_VARIANTS = tuple(f"m{i}" for i in range(1, 9))
 FEMALE_VARIANTS = tuple(f"f{i}" for i in range(1, 6))
 
@@ -35,18 +37,20 @@ class PersonStyle:
     blink_rate: float         # blinks per minute
     head_amplitude: float     # scale of head motion
     gaze_spread: float        # how far the eyes wander (0 = always at the camera)
-    engine: str = "espeak"    # espeak | piper (piper's one natural voice: adult men, plain speech)
+    engine: str = "espeak"    # the voice: espeak | piper:joe | festival:kal | flite:slt ... (voices.py)
+    f0: float = 0.0           # base pitch in Hz for engines that take one (0: the voice's own)
     lead: float = 0.04        # how early the mouth moves before the sound, seconds
     lip_habit: float = 0.0    # resting lip shape while talking: < 0 spread, > 0 rounded
     jaw_side: float = 0.0     # the jaw drifts to one side as it opens: < 0 right, > 0 left
 
     @classmethod
     def from_id(cls, person_id: str, gender: str = "unknown", age_group: str = "adult",
-                piper_share: float = 0.0) -> "PersonStyle":
-        """The person of `person_id`. `piper_share`: the fraction of grown men who speak with
-        piper's natural voice instead of espeak-ng (piper is ~30x slower, so off by default)."""
+                voices: tuple[str, ...] = (ESPEAK,)) -> "PersonStyle":
+        """The person of `person_id`, speaking with one of `voices` (voices.py picks by gender and
+        age; the draw has its own stream, so the other traits do not depend on the voice set)."""
         seed = int.from_bytes(hashlib.sha256(person_id.encode("utf-8")).digest()[:8], "little")
         rng = np.random.default_rng(seed)
+        voice_rng = np.random.default_rng([seed, 1])
         if gender not in ("female", "male"):
             gender = "female" if rng.random() < 0.5 else "male"
         if age_group not in _AGE_PITCH:
@@ -66,7 +70,8 @@ class PersonStyle:
             blink_rate=float(rng.uniform(8, 22)),
             head_amplitude=float(rng.uniform(0.5, 1.6)),
             gaze_spread=float(rng.uniform(0.2, 1.0)),
-            engine="piper" if rng.random() < piper_share and gender == "male" and age_group != "child" else "espeak",
+            engine=pick_voice(voices, gender, age_group, voice_rng),
+            f0=float(BASE_F0[gender, age_group] * np.exp(voice_rng.normal(0.0, 0.08))),
             lead=float(rng.uniform(0.02, 0.06)),
             lip_habit=float(rng.uniform(-1, 1)),
             jaw_side=float(rng.uniform(-1, 1)),
