@@ -199,7 +199,7 @@ class FarField:
     distance: float       # m, talker to microphone
     babble_snr: float     # dB
     street_snr: float     # dB
-    gain_db: float        # microphone level
+    gain_db: float        # level of the recording, dB relative to -20 dBFS RMS
     low_hz: float
     high_hz: float
     codec: str

@@ -7,7 +7,11 @@
    - bilabials (P B M): the mouth should be closed at the phone's centre;
    - open vowels (AA AE AH AO AW AY): it should be open, wider than its median over the speech;
    - the lag at which the mouth opening best correlates with the speech envelope
-     (positive: the mouth moves after the sound).
+     (positive: the mouth moves after the sound);
+   - viseme AUC: how well the gap alone tells bilabial time from open-vowel time (10 ms grid);
+   - the mean gap at open vowels in mm (mouth amplitude).
+`phone_gaps` keeps the raw per-phone values, so that `pooled` can score many recordings over all
+their phones together (not as a mean of per-recording means).
 """
 from __future__ import annotations
 
@@ -42,6 +46,8 @@ class LipSyncScores:
     lag_ms: float                      # best lag of mouth opening behind the speech envelope (near 0)
     lag_correlation: float             # the correlation at that lag (higher)
     median_opening_mm: float           # median inner-lip gap over the aligned speech
+    viseme_auc: float = float("nan")   # P(gap in a bilabial < gap in an open vowel), 10 ms grid (higher)
+    open_vowel_gap_mm: float = float("nan")   # mean gap at open-vowel centres (mouth amplitude)
 
 
 # ---------------------------------------------------------------------- transcript
@@ -157,35 +163,97 @@ def best_lag(opening: np.ndarray, fps: float, envelope: np.ndarray, rate: int = 
     return best if np.isfinite(best[1]) else (0.0, 0.0)
 
 
-def score(motion: FaceMotion, audio: np.ndarray, phones: list[Phone], transcript: str = "") -> LipSyncScores:
-    """Scores of `motion` (frame i at time i / fps) against aligned `phones` and the audio envelope."""
-    from ..face.rig import FaceRig
+@dataclasses.dataclass
+class PhoneGaps:
+    """The inner-lip gap (mm) where the aligned phones say the lips should be shut or open, kept raw
+    so that recordings pool over phones. Frames: a 10 ms grid (the aligner's) over each phone."""
+    bilabial: np.ndarray          # gap at each bilabial centre
+    vowel: np.ndarray             # gap at each open-vowel centre
+    vowel_open: np.ndarray        # (bool) that vowel is wider than the recording's speech median
+    bilabial_frames: np.ndarray   # gaps on the 10 ms grid inside bilabials
+    vowel_frames: np.ndarray      # ... inside open vowels
+    median_mm: float              # median gap over the aligned speech
+    lag_s: float                  # best lag of the gap behind the speech envelope
+    correlation: float            # correlation at that lag
+    duration: float               # s of audio
 
-    opening = FaceRig.default().mouth_opening(motion).astype(np.float64)
+
+def phone_gaps(opening: np.ndarray, fps: float, phones: list[Phone], audio: np.ndarray) -> PhoneGaps:
+    """Raw scores of an inner-lip gap track (mm, frame i at i / fps) against aligned phones and the
+    envelope of `audio` (16 kHz)."""
+    opening = np.asarray(opening, np.float64)
+    frames = np.arange(len(opening))
     # The median over speech (frames inside aligned phones): long pauses would drag it to "closed".
-    frame_t = np.arange(len(opening)) / motion.fps
+    frame_t = frames / fps
     speaking = np.zeros(len(opening), bool)
     for p in phones:
         speaking |= (frame_t >= p.start) & (frame_t < p.end)
     median = float(np.median(opening[speaking] if speaking.any() else opening))
-    ref = max(median, 1e-3)                      # a mouth that never opens has ratios, not NaN
 
     def at_centres(symbols: frozenset[str]) -> np.ndarray:
         centres = np.array([(p.start + p.end) / 2 for p in phones if p.symbol in symbols])
-        return np.interp(centres * motion.fps, np.arange(len(opening)), opening) if len(centres) else np.zeros(0)
+        return np.interp(centres * fps, frames, opening) if len(centres) else np.zeros(0)
 
-    def mean(x: np.ndarray) -> float:
-        return float(x.mean()) if len(x) else float("nan")
+    def on_grid(symbols: frozenset[str]) -> np.ndarray:
+        # Every 10 ms step inside the phones (at least its centre), interpolated between frames.
+        t = [np.arange(p.start + 0.005, p.end, 0.01) if p.end - p.start >= 0.01 else np.array([(p.start + p.end) / 2])
+             for p in phones if p.symbol in symbols]
+        return np.interp(np.concatenate(t) * fps, frames, opening) if t else np.zeros(0)
 
-    bil, vow = at_centres(BILABIALS), at_centres(OPEN_VOWELS)
-    lag, corr = best_lag(opening, motion.fps, speech_envelope(audio))
+    vowel = at_centres(OPEN_VOWELS)
+    lag, corr = best_lag(opening, fps, speech_envelope(audio))
+    return PhoneGaps(at_centres(BILABIALS), vowel, vowel > median, on_grid(BILABIALS), on_grid(OPEN_VOWELS),
+                     median, lag, corr, len(audio) / SAMPLE_RATE)
+
+
+def viseme_auc(closed: np.ndarray, open_: np.ndarray) -> float:
+    """ROC AUC of "smaller gap means closed": the chance that a random `closed` sample has a smaller
+    gap than a random `open_` one (ties count half); NaN when either is empty."""
+    closed, open_ = np.asarray(closed, np.float64), np.asarray(open_, np.float64)
+    if not len(closed) or not len(open_):
+        return float("nan")
+    # Mann-Whitney U from midranks: exact, with ties, in O(n log n).
+    from scipy.stats import rankdata
+
+    ranks = rankdata(np.concatenate([closed, open_]))
+    u_open = ranks[len(closed):].sum() - len(open_) * (len(open_) + 1) / 2
+    return float(u_open / (len(closed) * len(open_)))
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(np.mean(x)) if len(x) else float("nan")
+
+
+def pooled(gaps: list[PhoneGaps]) -> dict[str, float]:
+    """Scores over all the phones of several recordings together; lag and correlation are
+    duration-weighted means over the recordings."""
+    cat = {k: np.concatenate([getattr(g, k) for g in gaps]) if gaps else np.zeros(0)
+           for k in ("bilabial", "vowel", "vowel_open", "bilabial_frames", "vowel_frames")}
+    w = np.array([g.duration for g in gaps])
+    weighted = (lambda k: float(np.average([getattr(g, k) for g in gaps], weights=w))) if len(gaps) else (
+        lambda k: float("nan"))
+    return {"num_bilabials": len(cat["bilabial"]), "num_open_vowels": len(cat["vowel"]),
+            "bilabial_closed_fraction": _mean(cat["bilabial"] < CLOSED_MM),
+            "vowel_open_fraction": _mean(cat["vowel_open"]),
+            "viseme_auc": viseme_auc(cat["bilabial_frames"], cat["vowel_frames"]),
+            "open_vowel_gap_mm": _mean(cat["vowel"]),
+            "lag_ms": 1000 * weighted("lag_s"), "lag_correlation": weighted("correlation")}
+
+
+def score(motion: FaceMotion, audio: np.ndarray, phones: list[Phone], transcript: str = "") -> LipSyncScores:
+    """Scores of `motion` (frame i at time i / fps) against aligned `phones` and the audio envelope."""
+    from ..face.rig import FaceRig
+
+    g = phone_gaps(FaceRig.default().mouth_opening(motion), motion.fps, phones, audio)
+    ref = max(g.median_mm, 1e-3)                 # a mouth that never opens has ratios, not NaN
     return LipSyncScores(
         transcript=transcript,
-        num_bilabials=len(bil), bilabial_closed_fraction=mean(bil < CLOSED_MM),
-        bilabial_opening_ratio=mean(bil) / ref,
-        num_open_vowels=len(vow), vowel_open_fraction=mean(vow > median),
-        vowel_opening_ratio=mean(vow) / ref,
-        lag_ms=1000 * lag, lag_correlation=corr, median_opening_mm=median)
+        num_bilabials=len(g.bilabial), bilabial_closed_fraction=_mean(g.bilabial < CLOSED_MM),
+        bilabial_opening_ratio=_mean(g.bilabial) / ref,
+        num_open_vowels=len(g.vowel), vowel_open_fraction=_mean(g.vowel_open),
+        vowel_opening_ratio=_mean(g.vowel) / ref,
+        lag_ms=1000 * g.lag_s, lag_correlation=g.correlation, median_opening_mm=g.median_mm,
+        viseme_auc=viseme_auc(g.bilabial_frames, g.vowel_frames), open_vowel_gap_mm=_mean(g.vowel))
 
 
 def lipsync_report(motion: FaceMotion, audio: np.ndarray | None = None, transcript: str | None = None,
