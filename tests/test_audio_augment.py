@@ -99,3 +99,37 @@ def test_stretch_motion_matches_sped_audio():
     assert fast.fps == 25 and fast.num_frames == 80              # 4 s -> 3.2 s
     # The same event happens 1.25 times sooner: the first peak at 0.5 s moves to 0.4 s.
     assert int(np.argmax(fast.weights[:25, 17])) == 10
+
+
+def test_speed_perturb_warps_motion_with_audio():
+    from talkstyle.audio.augment import speed_perturb
+    from talkstyle.face.motion import FaceMotion
+
+    n, sr = 100, 16000
+    t = np.arange(n) / 25
+    weights = np.zeros((n, 52), np.float32)
+    weights[:, 17] = (np.sin(2 * np.pi * 1.0 * t) > 0)            # jaw opens with a 1 Hz beat
+    ts = np.arange(n * sr // 25) / sr
+    audio = (0.3 * np.sin(2 * np.pi * 200 * ts) * (np.sin(2 * np.pi * 1.0 * ts) > 0)).astype(np.float32)
+    fast = speed_perturb(FaceMotion(weights, np.zeros((n, 3)), 25.0, audio=audio, sample_rate=sr), 1.25)
+    assert fast.fps == 25.0 and abs(fast.duration - 4.0 / 1.25) < 0.05
+    assert abs(len(fast.audio) / sr - fast.duration) < 0.05
+    # The beat is now 1.25 Hz in both: the jaw still opens exactly where the sound is.
+    env = np.abs(fast.audio).reshape(-1, sr // 25)[:fast.num_frames].max(1) > 0.1
+    jaw = fast.weights[: len(env), 17] > 0.5
+    assert (env == jaw).mean() > 0.9
+
+
+def test_recording_conditions_keep_length_and_timing():
+    from talkstyle.audio.augment import recording_conditions
+
+    rng = np.random.default_rng(0)
+    sr = 16000
+    audio = np.zeros(6 * sr, np.float32)
+    audio[2 * sr: 2 * sr + 800] = rng.standard_normal(800) * 0.5        # one click-like burst at 2 s
+    for seed in range(4):
+        out = recording_conditions(audio, np.random.default_rng(seed), far_share=0.5)
+        assert out.shape == audio.shape and np.abs(out).max() <= 1.0
+        # Lags within +-100 ms (the babble's talkers are this audio >= 1.2 s away): the burst has not moved.
+        xc = np.correlate(out[sr:3 * sr], audio[sr:3 * sr], "full")[2 * sr - 1 - 1600: 2 * sr - 1 + 1601]
+        assert abs(int(np.argmax(np.abs(xc))) - 1600) < 16

@@ -18,6 +18,8 @@ import torch
 from safetensors.torch import load_file
 from tqdm import tqdm
 
+from .audio.augment import exact_speed, speed_perturb
+from .data.records import ClipRecord
 from .errors import TalkstyleError
 from .model.checkpoint import read_config, save_checkpoint, save_tensors
 from .model.config import ModelConfig, TrainConfig, get_config
@@ -25,6 +27,8 @@ from .model.generator import StyleGenerator
 from .model.pack import Pack, build_pack, records_key
 
 VAL_BATCHES = 4
+SPEED_SHARE = 0.5               # train clips that get a speed-perturbed copy
+SPEED_RANGE = (0.8, 1.3)
 VAL_SEED = 1234
 
 
@@ -163,9 +167,24 @@ def fit(train_pack: Pack, val_pack: Pack, out: Path, mc: ModelConfig, tc: TrainC
     return out
 
 
+def with_speed_copies(records: list[ClipRecord], seed: int, share: float = SPEED_SHARE) -> list[ClipRecord]:
+    """`share` of the clips again, played 0.8-1.3x as fast with their motion time-warped to match
+    (Kaldi-style speed perturbation; people talk faster and slower than the actor's voices)."""
+    rng = np.random.default_rng([seed, 11])
+    copies = []
+    for r in records:
+        factor = float(rng.uniform(*SPEED_RANGE))
+        if rng.random() < share:
+            copies.append(dataclasses.replace(r, clip_id=f"{r.clip_id}@speed{exact_speed(factor):.4f}",
+                                              motion=speed_perturb(r.motion, factor)))
+    return records + copies
+
+
 def load_packs(data: Path, mc: ModelConfig, augmented: int, seed: int) -> tuple[Pack, Pack]:
-    """Encode the dataset's train and val splits once; cached under DATA/cache/."""
-    from .audio.augment import AugmentConfig, augment
+    """Encode the dataset's train and val splits once; cached under DATA/cache/. The train split
+    gets speed-perturbed copies; its `augmented` channels hear every clip in other recording
+    conditions (near- or far-field)."""
+    from .audio.augment import recording_conditions
     from .audio.features import get_audio_encoder
     from .data.store import Dataset
     from .text.encoder import get_text_encoder
@@ -179,16 +198,17 @@ def load_packs(data: Path, mc: ModelConfig, augmented: int, seed: int) -> tuple[
         records = dataset.records(split)
         if not records:
             raise TalkstyleError(f"dataset {data} has no '{split}' clips: build a larger one")
+        if split == "train":
+            records = with_speed_copies(records, seed)
         n_aug = augmented if split == "train" else 0
         path = data / "cache" / f"pack_{split}_{records_key(records, mc.audio_encoder, n_aug)}.safetensors"
         if path.is_file():
             packs.append(Pack.load(path))
             continue
         text = text or get_text_encoder()
-        # Speed perturbation would change the duration and need stretched motion: the other
-        # perturbations keep frames aligned with the shared motion arrays.
-        no_speed = AugmentConfig(p_speed=0.0)
-        pack = build_pack(records, encoder, text, lambda x, r: augment(x, r, no_speed).audio, n_aug, seed)
+        # The augmented channels share the clean copy's motion arrays, so their transforms keep
+        # the timing (speed perturbation is done above, as clips of their own).
+        pack = build_pack(records, encoder, text, recording_conditions, n_aug, seed)
         path.parent.mkdir(parents=True, exist_ok=True)
         pack.save(path)
         packs.append(pack)

@@ -1,8 +1,10 @@
 """Training-time audio augmentation, so a model trained on TTS voices holds on human speech.
 
 Each transform takes 16 kHz mono float32 audio and returns audio of the same length, except
-`change_speed`, which changes the duration by 1 / factor: resample the motion to match with
-`stretch_motion(motion, factor)`. `augment()` draws a random chain of them from a numpy RNG.
+`change_speed`, which changes the duration by 1 / factor: `speed_perturb(motion, factor)` changes
+a take's audio and time-warps its motion together. `augment()` draws a random near-field chain from
+a numpy RNG; `recording_conditions()` draws either that or a far-field one (degrade.py), the
+recording conditions real speech comes in, which cost lip sync the most.
 """
 from __future__ import annotations
 
@@ -146,3 +148,30 @@ def stretch_motion(motion: FaceMotion, factor: float) -> FaceMotion:
     """The motion for audio played `factor` times faster: same frames, shorter time, back at its fps."""
     sped = dataclasses.replace(motion, fps=motion.fps * factor, audio=None, sample_rate=None)
     return sped.resample(motion.fps)
+
+
+def speed_perturb(motion: FaceMotion, factor: float) -> FaceMotion:
+    """A take played `exact_speed(factor)` times faster: its audio resampled and its motion
+    time-warped to match, so faster speech is paired with the mouth that goes with it."""
+    if motion.audio is None or motion.sample_rate != SAMPLE_RATE:
+        raise ValueError(f"speed perturbation needs the motion's {SAMPLE_RATE} Hz audio")
+    factor = exact_speed(factor)
+    return dataclasses.replace(stretch_motion(motion, factor), audio=change_speed(motion.audio, factor),
+                               sample_rate=SAMPLE_RATE)
+
+
+def recording_conditions(audio: np.ndarray, rng: np.random.Generator, far_share: float = 0.5,
+                         config: AugmentConfig | None = None) -> np.ndarray:
+    """One training copy's recording: `far_share` of them a far-field chain (simulated room at
+    1.5-3.5 m, babble of other talkers, street noise, a distant microphone's level and band, mp3 /
+    opus; degrade.py), the rest the near-field chain of `augment` (noise, gain, pitch, reverb,
+    telephone). The babble's talkers are the same audio at random offsets: other sentences, other
+    persons when the audio holds several clips. Length and timing are kept."""
+    if rng.random() >= far_share:
+        return augment(audio, rng, dataclasses.replace(config or AugmentConfig(), p_speed=0.0)).audio
+    from .degrade import far_field
+
+    n = len(audio)
+    others = [np.roll(audio, int(rng.integers(n // 5, n - n // 5))) for _ in range(4)] if n > 5 * SAMPLE_RATE else []
+    out, _ = far_field(audio, int(rng.integers(2**31)), others)
+    return _limit(out)
