@@ -130,6 +130,8 @@ def test_recording_conditions_keep_length_and_timing():
     for seed in range(4):
         out = recording_conditions(audio, np.random.default_rng(seed), far_share=0.5)
         assert out.shape == audio.shape and np.abs(out).max() <= 1.0
-        # Lags within +-100 ms (the babble's talkers are this audio >= 1.2 s away): the burst has not moved.
-        xc = np.correlate(out[sr:3 * sr], audio[sr:3 * sr], "full")[2 * sr - 1 - 1600: 2 * sr - 1 + 1601]
-        assert abs(int(np.argmax(np.abs(xc))) - 1600) < 16
+        # The burst still starts at 2 s: its envelope's onset (rooms add reflections after it, so a
+        # cross-correlation peak may sit on one; the onset is the direct path).
+        env = np.sqrt(np.convolve(out[sr:3 * sr] ** 2, np.ones(80) / 80, "same"))
+        onset = int(np.argmax(env > 0.25 * env.max()))
+        assert abs(onset - sr) < 0.005 * sr
