@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 OUT ?= demo_out
 
-.PHONY: demo test install install-test bench clean
+.PHONY: demo test install install-test voices bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,12 @@ $(TEST_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet --no-deps useful-moonshine-onnx amfm-decompy==1.0.12.2 pyannote-audio==4.0.7
 	-npm install --prefix $(VENV)/node --silent --no-audit --no-fund gltf-validator@2.0.0-dev.3.10 three@0.187.0
 	touch $@
+
+# Optional natural voices for the data engine (Debian packages): Festival's diphone and HTS voices
+# and Flite's voices cut from real recordings. `talkstyle data build` uses whichever are installed.
+VOICE_PACKAGES := festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts flite
+voices:
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends $(VOICE_PACKAGES)
 
 install: $(STAMP)
 install-test: $(TEST_STAMP)
