@@ -145,6 +145,19 @@ def render(recordings, info, gaps, systems, conditions, pooled, args) -> str:
             p = pooled([gaps[s, c][i] for i in ids])
             out.append(f"| {s} | {c} | " + " | ".join(fmt(p[k], f) for k, _, f in METRICS) + " |")
     both = len(conditions) == 2
+    styles = sorted({r.style or "-" for r in recordings})
+    if len(styles) > 1:
+        keys = METRICS[:3]
+        out += ["", "### Pooled by kind of speech" + (" (clean / degraded)" if both else f" ({conditions[0]})"), "",
+                "| speech | recordings | s | p/b/m | open V | system | " + " | ".join(t for _, t, _ in keys) + " |",
+                "|---|---|---|---|---|---|" + "---|" * len(keys)]
+        for st in styles:
+            sel = [r.id for r in recordings if (r.style or "-") == st]
+            for j, s in enumerate(systems):
+                ps = [pooled([gaps[s, c][i] for i in sel]) for c in conditions]
+                head = (f"| {st} | {len(sel)} | {sum(info[i][0] for i in sel):.0f} | {ps[0]['num_bilabials']} | "
+                        f"{ps[0]['num_open_vowels']} " if j == 0 else "| | | | | ")
+                out.append(head + f"| {s} | " + " | ".join(" / ".join(fmt(p[k], f) for p in ps) for k, _, f in keys) + " |")
     out += ["", "### Per recording" + (" (clean / degraded)" if both else f" ({conditions[0]})"), "",
             "| recording | s | syl/s | p/b/m | open V | system | " + " | ".join(t for _, t, _ in METRICS) + " |",
             "|---|---|---|---|---|---|" + "---|" * len(METRICS)]

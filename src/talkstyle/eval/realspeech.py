@@ -40,6 +40,7 @@ class Recording:
     licence: str
     text: str                # what is said
     align_text: str = ""     # the same, respelled with words the aligner's dictionary knows ("" = text)
+    style: str = ""          # read, orated, conversational
 
     def path(self, realspeech_dir: Path) -> Path | None:
         """Where the audio is, None when that package or folder is not installed."""
@@ -55,7 +56,8 @@ class Recording:
 
 
 def load_recordings(tsv: str | os.PathLike) -> list[Recording]:
-    """The recordings listed in a transcripts TSV (columns: id, location, source, licence, text, align_text)."""
+    """The recordings listed in a transcripts TSV (columns: id, location, source, licence, text;
+    optional: align_text, style)."""
     with open(tsv, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
     fields = [f.name for f in dataclasses.fields(Recording)]
