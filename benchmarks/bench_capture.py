@@ -48,8 +48,8 @@ EXPRESSIVE = [j for j, n in enumerate(ARKIT_NAMES) if n not in UNOBSERVABLE]
 
 
 def make_clip(i: int, workdir: Path, size: int = 512):
-    from talkstyle.data.prompts import parse_prompt
-    from talkstyle.data.records import Prompt
+    from talkstyle.text.parse import parse_prompt
+    from talkstyle.vocab.attributes import Prompt
     from talkstyle.data.synth.person import PersonStyle
     from talkstyle.data.synth.procedural import perform
     from talkstyle.face.rig import FaceRig

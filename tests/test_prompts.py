@@ -8,12 +8,14 @@ import sys
 
 import pytest
 
-from talkstyle.data import vocab
-from talkstyle.data.prompts import (STRATA, _TOKEN, analyze_prompt, iter_prompts, load_prompts, parse_prompt,
-                                    sample_prompts, save_prompts, stratum, with_head_motion)
-from talkstyle.data.records import EMOTION_FAMILIES, Prompt, StyleAttributes
+from talkstyle.data.lines import load_lines
+from talkstyle.data.prompts import (STRATA, iter_prompts, load_prompts, sample_prompts, save_prompts, stratum,
+                                    with_head_motion)
 from talkstyle.data.report import write_report
 from talkstyle.errors import TalkstyleError
+from talkstyle.text.parse import _TOKEN, analyze_prompt, parse_prompt
+from talkstyle.vocab import words as vocab
+from talkstyle.vocab.attributes import EMOTION_FAMILIES, Prompt, StyleAttributes
 
 TALKSTYLE = [sys.executable, "-c", "from talkstyle.cli import main; main()"]
 
@@ -23,7 +25,7 @@ def test_vocabulary_sizes():
     assert len(vocab.EMOTIONS) >= 30 and set(vocab.EMOTIONS.values()) == set(EMOTION_FAMILIES)
     assert len(vocab.INTENSITIES) >= 10 and all(0 <= v <= 1 for v in vocab.INTENSITIES.values())
     assert len(vocab.TEMPLATES) >= 30
-    lines = vocab.load_lines()
+    lines = load_lines()
     assert len(lines) >= 300 and len(set(lines)) == len(lines)
     assert all(12 <= len(ln.split()) <= 35 for ln in lines)  # ~3-12 s at the actor's ~3.3 words/s
     # Bilabials and open vowels are what lip-sync is judged on: most lines must have them.

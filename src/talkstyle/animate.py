@@ -17,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .audio.io import SAMPLE_RATE, load_audio
-from .data.records import StyleAttributes
+from .vocab.attributes import StyleAttributes
 from .errors import TalkstyleError
 from .face.motion import FaceMotion
 from .head_motion import apply_head_words, smooth_head
@@ -86,7 +86,7 @@ def _capture(path: Path) -> FaceMotion:
 def check_prompt(style: str) -> StyleAttributes:
     """The prompt's attributes. Empty prompts are an error; prompts with no recognisable style
     words get a warning."""
-    from .data.prompts import analyze_prompt
+    from .text.parse import analyze_prompt
 
     parsed = analyze_prompt(style)           # raises on an empty prompt
     a = parsed.attributes

@@ -26,7 +26,7 @@ def parse(text: str = typer.Argument(..., help="A style prompt, e.g. 'A man spea
     """Show the attributes read from a user-written prompt."""
     import warnings
 
-    from ..data.prompts import analyze_prompt
+    from ..text.parse import analyze_prompt
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # unknown words are printed below

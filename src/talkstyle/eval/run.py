@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from ..animate import Settings
 from ..atomic import atomic_path
-from ..data.records import Prompt
+from ..vocab.attributes import Prompt
 from ..errors import TalkstyleError
 from ..face.motion import FaceMotion
 from ..head_motion import smooth_head

@@ -20,7 +20,8 @@ import torch
 from tqdm import tqdm
 
 from ..animate import Settings
-from ..data.records import EMOTION_FAMILIES, ClipRecord
+from ..data.records import ClipRecord
+from ..vocab.attributes import EMOTION_FAMILIES
 from ..face.arkit import ARKIT_NAMES
 from ..face.motion import FaceMotion
 from .style_eval import StyleEvaluator, StyleScores, _crop, motion_features, score_motions, train_evaluator

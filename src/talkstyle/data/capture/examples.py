@@ -67,7 +67,7 @@ def make_example(i: int, size: int = 512) -> Example:
     from ..prompts import sample_prompts
     from ..synth.person import PersonStyle
     from ..synth.procedural import perform
-    from ..vocab import load_lines
+    from ..lines import load_lines
     from .calibrate import identity_shape, painted_variant, random_light
     from .landmarks import track_frames
 
