@@ -85,7 +85,8 @@ def prompt_to_dict(p: Prompt) -> dict[str, Any]:
 
 
 def prompt_from_dict(d: dict[str, Any]) -> Prompt:
-    return Prompt(text=d["text"], attributes=StyleAttributes.from_dict(d))
+    attributes = {k: v for k, v in d.items() if k != "text"}
+    return Prompt(text=d["text"], attributes=StyleAttributes.from_dict(attributes))
 
 
 def save_prompts(path: str | Path, prompts: list[Prompt]) -> Path:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from ..plain import from_plain, to_plain
+
 EMOTION_FAMILIES = ("neutral", "happy", "sad", "angry", "fearful", "surprised", "disgusted", "contempt")
 HEAD_MOTIONS = ("still", "nod", "shake", "natural")
 DELIVERIES = ("speaks", "whispers", "shouts", "sings")
@@ -28,12 +30,11 @@ class StyleAttributes:
     delivery: str = "speaks"         # one of DELIVERIES
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return to_plain(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "StyleAttributes":
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        return from_plain(cls, d, "style attributes")
 
 
 @dataclasses.dataclass(frozen=True)
