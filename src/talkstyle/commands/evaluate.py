@@ -40,21 +40,24 @@ def evaluate(
     evaluator_steps: int = typer.Option(1500, help="Training steps of the style evaluator (cached in EVAL_DATA/cache)."),
     edit_clips: int = typer.Option(16, help="Clips whose prompt gets one-word edits."),
     note: List[str] = typer.Option([], "--note", help="A line for the report's notes (e.g. the training budget); repeatable."),
+    threads: int = typer.Option(2, help="CPU threads for torch during the evaluation."),
 ) -> None:
     """Evaluate checkpoints on held-out persons: paper metrics, significance, style, lip sync; one report.
 
     Generations are cached in OUT/cache: a rerun (or one with a checkpoint added) generates only what is new.
     """
-    from ..animate import Settings
     from ..eval.report import write_report
     from ..eval.run import evaluate as run
+    from ..pipeline import Settings
 
     if max_clips is not None and max_clips < 1:
         raise TalkstyleError(f"--max-clips must be at least 1, got {max_clips}")
     if out.exists() and not out.is_dir():
         raise TalkstyleError(f"report folder is a file: {out}")
-    result = run(data, parse_checkpoints(checkpoints), eval_data, Settings(cfg_audio, cfg_style, steps, sampler, seed),
-                 max_clips=max_clips, evaluator_steps=evaluator_steps, swap_clips=edit_clips, cache=out / "cache")
+    settings = Settings(cfg_audio=cfg_audio, cfg_style=cfg_style, steps=steps, sampler=sampler, seed=seed)
+    result = run(data, parse_checkpoints(checkpoints), eval_data, settings,
+                 max_clips=max_clips, evaluator_steps=evaluator_steps, swap_clips=edit_clips, cache=out / "cache",
+                 threads=threads)
     result.notes[:0] = note
     typer.echo(f"wrote {write_report(result, out)}")
 

@@ -23,6 +23,7 @@ def animate(
     head_words: bool = typer.Option(True, "--head-words/--no-head-words",
                                     help="Let nod / shake / still words of --style move the head."),
     checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (config.json + model.safetensors); default: the bundled model."),
+    threads: int = typer.Option(2, help="CPU threads for torch while generating."),
 ) -> None:
     """Animate a face from speech, in the style of a prompt and/or a reference clip."""
     import warnings
@@ -33,7 +34,8 @@ def animate(
         warnings.simplefilter("always")
         warnings.showwarning = lambda msg, *a, **k: typer.echo(f"warning: {msg}", err=True)
         motion = run(audio, style, style_ref, checkpoint=checkpoint, out_dir=out,
-                     settings=Settings(cfg_audio, cfg_style, steps, sampler, seed, head_words))
+                     settings=Settings(cfg_audio=cfg_audio, cfg_style=cfg_style, steps=steps, sampler=sampler,
+                                       seed=seed, head_words=head_words), threads=threads)
     typer.echo(f"{motion.num_frames} frames ({motion.duration:.1f} s) -> {out}/")
 
 
