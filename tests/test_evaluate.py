@@ -19,7 +19,7 @@ import torch
 
 from talkstyle.cli import main
 from talkstyle.eval.baselines import VARIANTS, variant_configs
-from talkstyle.eval.run import paired_test
+from talkstyle.eval.statistics import paired_test
 from talkstyle.model.generator import Batch, StyleGenerator
 
 
