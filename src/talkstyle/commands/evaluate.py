@@ -6,7 +6,6 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import app
 from ..errors import TalkstyleError
 
 
@@ -23,7 +22,6 @@ def parse_checkpoints(specs: list[str]) -> dict[str, Path]:
     return out
 
 
-@app.command()
 def evaluate(
     data: Path = typer.Option(..., "--data", help="Dataset built by `talkstyle data build`; its TEST split is used."),
     checkpoints: List[str] = typer.Option(..., "--checkpoints", "-c",
@@ -62,7 +60,6 @@ def evaluate(
     typer.echo(f"wrote {write_report(result, out)}")
 
 
-@app.command("train-variant")
 def train_variant(
     variant: str = typer.Argument(..., help="talkstyle | unconditioned | diffposetalk | vae | regression | "
                                             "no_basis | no_cross | base"),
