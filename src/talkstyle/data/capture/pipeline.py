@@ -1,4 +1,4 @@
-"""Stage IV: video -> FaceMotion (ARKit-52 weights + head rotation) on the FaceRig.
+"""The capture pipeline, stage IV: video -> FaceMotion (ARKit-52 weights + head rotation) on the FaceRig.
 
     landmarks (MediaPipe, tracking mode) -> head pose (weak perspective, rigid vertices)
     -> frontalised landmarks -> pose-dependent neutral, per-video identity offset and the clip's
@@ -13,13 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import TalkstyleError
-from ...face.arkit import ARKIT_NAMES
 from ...face.motion import DEFAULT_FPS, FaceMotion
-from .fit import Fit
+from .fit import OBSERVABLE, Fit
 from .landmarks import LandmarkTrack
+from .pose import euler_from_rotation
 
-# Gaze needs iris landmarks and the tongue is never a landmark: these targets are not fitted (0).
-OBSERVABLE = np.array([i for i, n in enumerate(ARKIT_NAMES) if not n.startswith("eyeLook") and n != "tongueOut"])
 # Fit residual (mm, RMS over the rigid vertices) at which confidence falls to exp(-1).
 RESIDUAL_SCALE_MM = 4.0
 
@@ -29,14 +27,6 @@ class Capture:
     motion: FaceMotion          # 25 fps, confidence per frame (0 = tracking lost), audio if any
     track: LandmarkTrack        # the raw landmarks at the video's own frame rate
     notes: list[str]            # what the user should know (several faces, frames lost, no audio)
-
-
-def euler_from_rotation(R: np.ndarray) -> np.ndarray:
-    """(T, 3, 3) -> (T, 3) pitch, yaw, roll: the inverse of FaceRig's Ry(yaw) @ Rx(pitch) @ Rz(roll)."""
-    pitch = np.arcsin(np.clip(-R[:, 1, 2], -1.0, 1.0))
-    yaw = np.arctan2(R[:, 0, 2], R[:, 2, 2])
-    roll = np.arctan2(R[:, 1, 0], R[:, 1, 1])
-    return np.stack([pitch, yaw, roll], 1)
 
 
 def _fill_gaps(x: np.ndarray, found: np.ndarray) -> np.ndarray:
