@@ -53,7 +53,7 @@ def make_clip(i: int, workdir: Path, size: int = 512):
     from talkstyle.data.synth.person import PersonStyle
     from talkstyle.data.synth.procedural import perform
     from talkstyle.face.rig import FaceRig
-    from talkstyle.face.texture import astronaut_texture
+    from talkstyle.data.capture.footage import astronaut_texture
     from talkstyle.render.renderer import Renderer
     from talkstyle.render.video import write_video
 

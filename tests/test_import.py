@@ -17,7 +17,7 @@ def folder(tmp_path_factory):
     from talkstyle.data.synth.person import PersonStyle
     from talkstyle.data.synth.procedural import perform
     from talkstyle.face.rig import FaceRig
-    from talkstyle.face.texture import astronaut_texture
+    from talkstyle.data.capture.footage import astronaut_texture
     from talkstyle.render.renderer import Renderer
     from talkstyle.render.video import write_video
 
