@@ -22,6 +22,8 @@ from talkstyle.eval.baselines import VARIANTS, variant_configs
 from talkstyle.eval.statistics import paired_test
 from talkstyle.model.generator import Batch, StyleGenerator
 
+pytestmark = pytest.mark.slow           # trains models or builds datasets
+
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory) -> Path:

@@ -14,6 +14,8 @@ from talkstyle.train import fit, load_packs, lr_at
 from test_cli_errors import assert_user_error, run
 from tiny_model import tiny_checkpoint, tiny_dataset, workdir
 
+pytestmark = pytest.mark.slow           # trains models or builds datasets
+
 TINY, TINY_TRAIN = get_config("tiny")
 
 

@@ -19,7 +19,8 @@ def animate(
     seed: int = typer.Option(0, help="Random seed."),
     head_words: bool = typer.Option(True, "--head-words/--no-head-words",
                                     help="Let nod / shake / still words of --style move the head."),
-    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (config.json + model.safetensors); default: the bundled model."),
+    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (config.json + model.safetensors); "
+                                                         "default: the bundled model."),
     threads: int = typer.Option(2, help="CPU threads for torch while generating."),
 ) -> None:
     """Animate a face from speech, in the style of a prompt and/or a reference clip."""

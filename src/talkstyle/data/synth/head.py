@@ -2,8 +2,8 @@
 
 Angles are built in degrees and returned in radians, (T, 3) pitch, yaw, roll. Sign convention:
 pitch > 0 tips the nose down, yaw > 0 turns the nose toward the subject's left, roll > 0 tilts
-the top of the head toward the subject's right (the FaceRig's convention, face/rig.py). A "nod" is a pitch oscillation and a "shake" a yaw
-oscillation of ~5-15 degrees at ~1.5-2.5 Hz (FACE_FACTS.md), in bursts covering most of the clip.
+the top of the head toward the subject's right (the FaceRig's convention, face/rig.py). Nods and
+shakes are the shared gestures of vocab/gestures.py.
 """
 from __future__ import annotations
 
