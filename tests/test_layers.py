@@ -40,7 +40,6 @@ ALLOWED = {
     # The data engine's training-data packing turns records into model batches: it needs the
     # model's batch type and its attribute encoding.
     ("data.pack", "model"),
-    ("model.pack", "data.records"),        # until model/pack.py moves to data/pack.py
 }
 
 
