@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 OUT ?= demo_out
 
-.PHONY: demo test install install-test voices bench clean
+.PHONY: demo test test-fast lint install install-test voices bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,7 +40,13 @@ demo: $(STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+test-fast: $(TEST_STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check src tests benchmarks scripts
+
+bench: $(TEST_STAMP)   # the real-speech benchmark needs the packaged recordings and pyroomacoustics
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from talkstyle.data.records import EMOTION_FAMILIES, Prompt, SynthClip, StyleAttributes
+from talkstyle.data.records import SynthClip
+from talkstyle.vocab.attributes import EMOTION_FAMILIES, Prompt, StyleAttributes
 from talkstyle.data.synth.person import PersonStyle
 from talkstyle.data.synth.procedural import perform
 from talkstyle.data.synth.visemes import LEAD_S, lip_gap

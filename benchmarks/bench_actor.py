@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from talkstyle.data.records import DELIVERIES, EMOTION_FAMILIES, HEAD_MOTIONS, Prompt, StyleAttributes
+from talkstyle.vocab.attributes import DELIVERIES, EMOTION_FAMILIES, HEAD_MOTIONS, Prompt, StyleAttributes
 from talkstyle.data.synth.person import PersonStyle
 from talkstyle.data.synth.procedural import perform, speak_as
 

@@ -48,12 +48,12 @@ EXPRESSIVE = [j for j, n in enumerate(ARKIT_NAMES) if n not in UNOBSERVABLE]
 
 
 def make_clip(i: int, workdir: Path, size: int = 512):
-    from talkstyle.data.prompts import parse_prompt
-    from talkstyle.data.records import Prompt
+    from talkstyle.text.parse import parse_prompt
+    from talkstyle.vocab.attributes import Prompt
     from talkstyle.data.synth.person import PersonStyle
     from talkstyle.data.synth.procedural import perform
     from talkstyle.face.rig import FaceRig
-    from talkstyle.face.texture import astronaut_texture
+    from talkstyle.data.capture.footage import astronaut_texture
     from talkstyle.render.renderer import Renderer
     from talkstyle.render.video import write_video
 

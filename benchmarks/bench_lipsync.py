@@ -37,7 +37,7 @@ def main() -> None:
     from talkstyle.animate import animate
     from talkstyle.audio import load_audio
     from talkstyle.audio.samples import speech_path
-    from talkstyle.data.records import Prompt, StyleAttributes
+    from talkstyle.vocab.attributes import Prompt, StyleAttributes
     from talkstyle.data.synth.person import PersonStyle
     from talkstyle.data.synth.procedural import perform
     from talkstyle.eval.lipsync import lipsync_report

@@ -19,7 +19,7 @@ import numpy as np
 
 
 def synthetic_pack(clips: int, frames: int, audio_dim: int, seed: int = 0):
-    from talkstyle.model.pack import Pack
+    from talkstyle.data.pack import Pack
 
     rng = np.random.default_rng(seed)
     total = clips * frames

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from talkstyle.data.records import Prompt, StyleAttributes
+from talkstyle.vocab.attributes import Prompt, StyleAttributes
 from talkstyle.data.synth.base import SynthJob
 from talkstyle.data.synth.person import PersonStyle
 from talkstyle.audio import festvox

@@ -15,6 +15,8 @@ from talkstyle.model.checkpoint import DEFAULT_CHECKPOINT
 from test_cli_errors import assert_user_error, run
 from tiny_model import tiny_checkpoint, tiny_dataset
 
+pytestmark = pytest.mark.slow           # trains models or builds datasets
+
 SPEECH = Path(__file__).resolve().parents[1] / "src" / "talkstyle" / "assets" / "demo_speech.wav"
 FAST = Settings(steps=3)
 PROMPT = "A young woman speaks with a strong happy expression, nodding."

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow           # trains models or builds datasets
+
 
 @pytest.fixture(scope="module")
 def examples(tmp_path_factory):

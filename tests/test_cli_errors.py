@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,12 +10,7 @@ import pytest
 
 from talkstyle.face.motion import FaceMotion
 
-# Exactly what the `talkstyle` console script runs.
-TALKSTYLE = [sys.executable, "-c", "from talkstyle.cli import main; main()"]
-
-
-def run(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run([*TALKSTYLE, *map(str, args)], capture_output=True, text=True, timeout=120)
+from conftest import run_talkstyle as run
 
 
 def assert_user_error(result: subprocess.CompletedProcess, message: str) -> None:

@@ -19,6 +19,8 @@ from talkstyle.data.synth.base import SynthJob, SynthResult
 from talkstyle.errors import TalkstyleError
 from talkstyle.face.motion import FaceMotion
 
+pytestmark = pytest.mark.slow           # trains models or builds datasets
+
 BACKEND = "test_engine:PlaceholderBackend"
 
 

@@ -19,8 +19,10 @@ import torch
 
 from talkstyle.cli import main
 from talkstyle.eval.baselines import VARIANTS, variant_configs
-from talkstyle.eval.run import paired_test
+from talkstyle.eval.statistics import paired_test
 from talkstyle.model.generator import Batch, StyleGenerator
+
+pytestmark = pytest.mark.slow           # trains models or builds datasets
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from talkstyle.data.filter import FilterConfig, best_lag_correlation, check_clip
 
 @pytest.fixture(scope="module")
 def clips():
-    from talkstyle.data.prompts import parse_prompt
-    from talkstyle.data.records import Prompt
+    from talkstyle.text.parse import parse_prompt
+    from talkstyle.vocab.attributes import Prompt
     from talkstyle.data.synth.person import PersonStyle
     from talkstyle.data.synth.procedural import perform
 

@@ -12,12 +12,12 @@ def folder(tmp_path_factory):
     """A rendered talking clip (accepted), the moving astronaut photo with noise for audio (its
     mouth never moves: rejected by the sync check), a corrupt file, a video without sidecar."""
     from talkstyle.data.capture.footage import write_photo_video
-    from talkstyle.data.prompts import parse_prompt
-    from talkstyle.data.records import Prompt
+    from talkstyle.text.parse import parse_prompt
+    from talkstyle.vocab.attributes import Prompt
     from talkstyle.data.synth.person import PersonStyle
     from talkstyle.data.synth.procedural import perform
     from talkstyle.face.rig import FaceRig
-    from talkstyle.face.texture import astronaut_texture
+    from talkstyle.data.capture.footage import astronaut_texture
     from talkstyle.render.renderer import Renderer
     from talkstyle.render.video import write_video
 

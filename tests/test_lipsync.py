@@ -121,7 +121,7 @@ def test_bad_input(demo):
 
 def test_procedural_actor_ground_truth_scores_well():
     """The synthetic actor's exact ground truth on its own TTS audio (digital silence included)."""
-    from talkstyle.data.records import Prompt, StyleAttributes
+    from talkstyle.vocab.attributes import Prompt, StyleAttributes
     from talkstyle.data.synth.person import PersonStyle
     from talkstyle.data.synth.procedural import perform
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from talkstyle.data.records import StyleAttributes
+from talkstyle.vocab.attributes import StyleAttributes
 from talkstyle.errors import TalkstyleError
 from talkstyle.model.basis import combine
 from talkstyle.model.checkpoint import load_generator, save_checkpoint

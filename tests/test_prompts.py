@@ -3,19 +3,18 @@ from __future__ import annotations
 
 import collections
 import json
-import subprocess
-import sys
 
 import pytest
 
-from talkstyle.data import vocab
-from talkstyle.data.prompts import (STRATA, _TOKEN, analyze_prompt, iter_prompts, load_prompts, parse_prompt,
-                                    sample_prompts, save_prompts, stratum, with_head_motion)
-from talkstyle.data.records import EMOTION_FAMILIES, Prompt, StyleAttributes
+from talkstyle.data.lines import load_lines
+from talkstyle.data.prompts import (STRATA, iter_prompts, load_prompts, sample_prompts, save_prompts, stratum,
+                                    with_head_motion)
 from talkstyle.data.report import write_report
 from talkstyle.errors import TalkstyleError
+from talkstyle.text.parse import _TOKEN, analyze_prompt, parse_prompt
+from talkstyle.vocab import words as vocab
+from talkstyle.vocab.attributes import EMOTION_FAMILIES, Prompt, StyleAttributes
 
-TALKSTYLE = [sys.executable, "-c", "from talkstyle.cli import main; main()"]
 
 
 def test_vocabulary_sizes():
@@ -23,7 +22,7 @@ def test_vocabulary_sizes():
     assert len(vocab.EMOTIONS) >= 30 and set(vocab.EMOTIONS.values()) == set(EMOTION_FAMILIES)
     assert len(vocab.INTENSITIES) >= 10 and all(0 <= v <= 1 for v in vocab.INTENSITIES.values())
     assert len(vocab.TEMPLATES) >= 30
-    lines = vocab.load_lines()
+    lines = load_lines()
     assert len(lines) >= 300 and len(set(lines)) == len(lines)
     assert all(12 <= len(ln.split()) <= 35 for ln in lines)  # ~3-12 s at the actor's ~3.3 words/s
     # Bilabials and open vowels are what lip-sync is judged on: most lines must have them.
@@ -116,17 +115,15 @@ def test_prompt_file_round_trip_and_report(tmp_path):
         assert (tmp_path / "rep" / png).stat().st_size > 1000
 
 
-def test_cli_prompts_and_errors(tmp_path):
+def test_cli_prompts_and_errors(tmp_path, talkstyle):
     out = tmp_path / "p.jsonl"
-    r = subprocess.run([*TALKSTYLE, "data", "prompts", "--n", "40", "--seed", "1", "-o", str(out)],
-                       capture_output=True, text=True)
+    r = talkstyle("data", "prompts", "--n", "40", "--seed", "1", "-o", out)
     assert r.returncode == 0, r.stderr
     rows = [json.loads(ln) for ln in out.read_text().splitlines()]
     assert len(rows) == 40 and {"text", "family", "level", "head_motion"} <= set(rows[0])
-    r = subprocess.run([*TALKSTYLE, "data", "report", str(tmp_path / "missing.jsonl")], capture_output=True, text=True)
+    r = talkstyle("data", "report", tmp_path / "missing.jsonl")
     assert r.returncode == 2 and "Traceback" not in r.stderr and "no dataset folder" in r.stderr
-    r = subprocess.run([*TALKSTYLE, "data", "prompts", "--n", "0", "-o", str(tmp_path / "z.jsonl")],
-                       capture_output=True, text=True)
+    r = talkstyle("data", "prompts", "--n", "0", "-o", tmp_path / "z.jsonl")
     assert r.returncode == 2 and not (tmp_path / "z.jsonl").exists()
 
 

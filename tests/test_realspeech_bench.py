@@ -13,7 +13,7 @@ from talkstyle.audio.degrade import (
     FarField, apply_room, babble, distant_mic, far_field, lossy_codec, room_impulse_response, street_noise,
 )
 from talkstyle.audio.samples import PACKAGED
-from talkstyle.data.records import Phone
+from talkstyle.vocab.attributes import Phone
 from talkstyle.eval import realspeech
 from talkstyle.eval.lipsync import CLOSED_MM, PhoneGaps, phone_gaps, pooled, viseme_auc
 from talkstyle.eval.realspeech import (

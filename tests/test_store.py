@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from talkstyle.data.augment import add_nod, add_shake, augment_clip
-from talkstyle.data.prompts import parse_prompt, sample_prompts
-from talkstyle.data.records import Phone, SynthClip
+from talkstyle.data.prompts import sample_prompts
+from talkstyle.text.parse import parse_prompt
+from talkstyle.data.records import SynthClip
+from talkstyle.vocab.attributes import Phone
 from talkstyle.data.store import Dataset, split_for_person
 from talkstyle.errors import TalkstyleError
 from talkstyle.face.motion import FaceMotion

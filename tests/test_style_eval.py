@@ -3,7 +3,8 @@ is known by construction, and its scores tell matching texts from mismatched one
 import numpy as np
 import pytest
 
-from talkstyle.data.records import EMOTION_FAMILIES, ClipRecord, Prompt, StyleAttributes
+from talkstyle.data.records import ClipRecord
+from talkstyle.vocab.attributes import EMOTION_FAMILIES, Prompt, StyleAttributes
 from talkstyle.errors import TalkstyleError
 from talkstyle.eval.style_eval import StyleEvaluator, score_motions, train_evaluator
 from talkstyle.face import FaceMotion

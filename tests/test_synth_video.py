@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from talkstyle.data.records import Prompt, StyleAttributes
+from talkstyle.vocab.attributes import Prompt, StyleAttributes
 from talkstyle.data.synth.base import SynthJob
 from talkstyle.data.synth.video_models import DiffusersVideoBackend, VideoModelOptions, speech_prompt
 from talkstyle.errors import TalkstyleError

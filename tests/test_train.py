@@ -9,10 +9,12 @@ from safetensors.numpy import load_file
 
 from talkstyle.errors import TalkstyleError
 from talkstyle.model.config import get_config
-from talkstyle.model.pack import Pack, groups_of
+from talkstyle.data.pack import Pack, groups_of
 from talkstyle.train import fit, load_packs, lr_at
 from test_cli_errors import assert_user_error, run
 from tiny_model import tiny_checkpoint, tiny_dataset, workdir
+
+pytestmark = pytest.mark.slow           # trains models or builds datasets
 
 TINY, TINY_TRAIN = get_config("tiny")
 

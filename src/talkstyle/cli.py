@@ -1,4 +1,5 @@
-"""The `talkstyle` command. Subcommands live in talkstyle/commands/, one module per area.
+"""The `talkstyle` command. Subcommands are plain functions in talkstyle/commands/, one module
+per area, registered here in the order `talkstyle --help` lists them.
 
 Errors the user can fix (TalkstyleError) print as one line and exit with code 2.
 Heavy imports happen inside the commands so that `talkstyle --help` is instant.
@@ -9,19 +10,33 @@ import sys
 
 import typer
 
+from .commands import capture, data, evaluate, export, generate, media, synth
+from .errors import TalkstyleError
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Speech-driven 3D facial animation with style control.")
 data_app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False,
                        help="The data engine: prompts, synthesis, capture, filter, store.")
 app.add_typer(data_app, name="data")
 
-# Importing these modules registers their commands on `app` / `data_app`.
-from .commands import media, export, data, capture, synth, generate, evaluate  # noqa: E402,F401
+app.command()(media.render)
+app.command()(media.demo)
+app.command()(export.export)
+data_app.command()(data.prompts)
+data_app.command()(data.parse)
+data_app.command()(data.report)
+data_app.command()(data.build)
+data_app.command()(capture.capture)
+data_app.command(name="import")(capture.import_)
+data_app.command()(synth.synth)
+app.command()(generate.animate)
+app.command()(generate.train)
+app.command("export-checkpoint")(generate.export_checkpoint)
+app.command()(evaluate.evaluate)
+app.command("train-variant")(evaluate.train_variant)
 
 
 def main() -> None:
-    from .errors import TalkstyleError
-
     try:
         app()
     except TalkstyleError as e:
@@ -30,4 +45,3 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
-

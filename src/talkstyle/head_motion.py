@@ -9,7 +9,7 @@ motion up to ~3 Hz (82 % of the amplitude at 2.5 Hz, the fastest nod).
 Why a layer and not the model alone: in the training data, nods and shakes start at random
 moments, not tied to the audio, so a model of this size learns their mean (no nod) and moves the
 head the same whatever the words say (docs/model.md gives the measurement). The layer adds them
-the way the data engine authored them (`data/synth/head.py`): bursts of 1.5-2.5 Hz oscillation
+the way the data engine authored them (both use `vocab/gestures.py`): bursts of 1.5-2.5 Hz oscillation
 for nods and shakes, the generated head's own motion damped for "still". The generated posture
 (the clip's mean angle) is kept, and the seed makes it repeatable.
 """
@@ -20,8 +20,8 @@ import dataclasses
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from .data.synth.head import STILL_SCALE, oscillation_bursts
 from .face.motion import MAX_HEAD_RAD, FaceMotion
+from .vocab.gestures import STILL_SCALE, gesture_amplitude_deg, oscillation_bursts
 
 AXIS = {"nod": 0, "shake": 1}           # pitch, yaw
 SMOOTH_FRAMES = 1.0                     # Gaussian sigma of the head smoothing, in frames
@@ -33,11 +33,6 @@ def smooth_head(motion: FaceMotion, sigma_frames: float = SMOOTH_FRAMES) -> Face
         return motion
     head = gaussian_filter1d(motion.head.astype(np.float64), sigma_frames, axis=0, mode="nearest")
     return dataclasses.replace(motion, head=head.astype(np.float32))
-
-
-def gesture_amplitude_deg(level: float) -> float:
-    """Peak nod / shake angle for an emotion level in [0, 1], as the synthetic actor uses it."""
-    return float(np.clip(8.0 * (0.8 + 0.4 * level), 5.0, 15.0))
 
 
 def apply_head_words(motion: FaceMotion, head_motion: str, level: float = 0.5, seed: int = 0) -> FaceMotion:

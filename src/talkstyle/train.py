@@ -24,7 +24,7 @@ from .errors import TalkstyleError
 from .model.checkpoint import read_config, save_checkpoint, save_tensors
 from .model.config import ModelConfig, TrainConfig, get_config
 from .model.generator import StyleGenerator
-from .model.pack import Pack, build_pack, records_key
+from .data.pack import Pack, build_pack, records_key
 
 VAL_BATCHES = 4
 SPEED_SHARE = 0.5               # train clips that get a speed-perturbed copy

@@ -14,13 +14,17 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..data.records import Phone
 from ..errors import TalkstyleError
+from ..vocab.attributes import Phone
 from .io import SAMPLE_RATE, load_audio
 from .phones import phones_to_ipa
+
+if TYPE_CHECKING:
+    from .tts import Speech
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,7 +5,7 @@ ARPAbet; espeak-ng and piper speak IPA, which the actor's viseme table is writte
 """
 from __future__ import annotations
 
-from ..data.records import Phone
+from ..vocab.attributes import Phone
 
 ARPABET_IPA = {
     "aa": "ɑ", "ae": "æ", "ah": "ʌ", "ao": "ɔ", "aw": "aʊ", "ax": "ə", "axr": "ɚ", "ay": "aɪ",

@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from ..data.records import Phone
+from ..vocab.attributes import Phone
 from ..errors import TalkstyleError
 from .io import SAMPLE_RATE
 

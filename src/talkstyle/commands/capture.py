@@ -5,10 +5,7 @@ from pathlib import Path
 
 import typer
 
-from ..cli import data_app
 
-
-@data_app.command()
 def capture(video: Path = typer.Argument(..., help="A video of a face (mp4, mov, webm...)."),
             out: Path = typer.Option(..., "-o", "--out", help="Output FaceMotion .npz."),
             preview: Path = typer.Option(None, "--preview", help="Also write an mp4: the video beside the rig."),
@@ -33,7 +30,6 @@ def capture(video: Path = typer.Argument(..., help="A video of a face (mp4, mov,
         print(f"wrote {preview}")
 
 
-@data_app.command(name="import")
 def import_(folder: Path = typer.Argument(..., help="Folder of videos, each with a prompt sidecar (same name, .txt)."),
             out: Path = typer.Option(..., "--out", help="Dataset folder (created; an existing one is resumed)."),
             workers: int = typer.Option(1, "--workers", help="Worker processes."),

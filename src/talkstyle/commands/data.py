@@ -5,10 +5,7 @@ from pathlib import Path
 
 import typer
 
-from ..cli import data_app
 
-
-@data_app.command()
 def prompts(n: int = typer.Option(..., "--n", help="How many prompts."),
             seed: int = typer.Option(0, "--seed"),
             out: Path = typer.Option(..., "-o", "--out", help="Output .jsonl (one prompt with its attributes a line).")
@@ -20,13 +17,12 @@ def prompts(n: int = typer.Option(..., "--n", help="How many prompts."),
     print(f"wrote {n} prompts to {out}")
 
 
-@data_app.command()
 def parse(text: str = typer.Argument(..., help="A style prompt, e.g. 'A man speaks with a low happy expression'.")
           ) -> None:
     """Show the attributes read from a user-written prompt."""
     import warnings
 
-    from ..data.prompts import analyze_prompt
+    from ..text.parse import analyze_prompt
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # unknown words are printed below
@@ -39,7 +35,6 @@ def parse(text: str = typer.Argument(..., help="A style prompt, e.g. 'A man spea
         print(f"unknown      {', '.join(parsed.unknown)}")
 
 
-@data_app.command()
 def report(source: Path = typer.Argument(..., help="A dataset folder or a prompts .jsonl file."),
            out: Path = typer.Option(None, "-o", "--out", help="Report folder (default: DIR/report or FILE_report).")
            ) -> None:
@@ -52,7 +47,6 @@ def report(source: Path = typer.Argument(..., help="A dataset folder or a prompt
     print(f"wrote {md}")
 
 
-@data_app.command()
 def build(hours: float = typer.Option(..., "--hours", help="Hours of speech to synthesize."),
           out: Path = typer.Option(..., "--out", help="Dataset folder (created; an existing one is resumed)."),
           workers: int = typer.Option(1, "--workers", help="Worker processes."),

@@ -6,7 +6,6 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import app
 from ..errors import TalkstyleError
 
 
@@ -23,7 +22,6 @@ def parse_checkpoints(specs: list[str]) -> dict[str, Path]:
     return out
 
 
-@app.command()
 def evaluate(
     data: Path = typer.Option(..., "--data", help="Dataset built by `talkstyle data build`; its TEST split is used."),
     checkpoints: List[str] = typer.Option(..., "--checkpoints", "-c",
@@ -40,26 +38,28 @@ def evaluate(
     evaluator_steps: int = typer.Option(1500, help="Training steps of the style evaluator (cached in EVAL_DATA/cache)."),
     edit_clips: int = typer.Option(16, help="Clips whose prompt gets one-word edits."),
     note: List[str] = typer.Option([], "--note", help="A line for the report's notes (e.g. the training budget); repeatable."),
+    threads: int = typer.Option(2, help="CPU threads for torch during the evaluation."),
 ) -> None:
     """Evaluate checkpoints on held-out persons: paper metrics, significance, style, lip sync; one report.
 
     Generations are cached in OUT/cache: a rerun (or one with a checkpoint added) generates only what is new.
     """
-    from ..animate import Settings
     from ..eval.report import write_report
     from ..eval.run import evaluate as run
+    from ..pipeline import Settings
 
     if max_clips is not None and max_clips < 1:
         raise TalkstyleError(f"--max-clips must be at least 1, got {max_clips}")
     if out.exists() and not out.is_dir():
         raise TalkstyleError(f"report folder is a file: {out}")
-    result = run(data, parse_checkpoints(checkpoints), eval_data, Settings(cfg_audio, cfg_style, steps, sampler, seed),
-                 max_clips=max_clips, evaluator_steps=evaluator_steps, swap_clips=edit_clips, cache=out / "cache")
+    settings = Settings(cfg_audio=cfg_audio, cfg_style=cfg_style, steps=steps, sampler=sampler, seed=seed)
+    result = run(data, parse_checkpoints(checkpoints), eval_data, settings,
+                 max_clips=max_clips, evaluator_steps=evaluator_steps, swap_clips=edit_clips, cache=out / "cache",
+                 threads=threads)
     result.notes[:0] = note
     typer.echo(f"wrote {write_report(result, out)}")
 
 
-@app.command("train-variant")
 def train_variant(
     variant: str = typer.Argument(..., help="talkstyle | unconditioned | diffposetalk | vae | regression | "
                                             "no_basis | no_cross | base"),

@@ -6,13 +6,11 @@ from typing import Optional
 
 import typer
 
-from ..cli import app
 from ..errors import TalkstyleError
 
 FORMATS = ("csv", "glb", "npz")
 
 
-@app.command()
 def export(
     motion_path: Path = typer.Argument(..., metavar="MOTION.npz", help="FaceMotion file to export."),
     output: Path = typer.Option(..., "-o", "--output", help="Output file."),

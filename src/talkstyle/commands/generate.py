@@ -6,10 +6,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import app
 
-
-@app.command()
 def animate(
     audio: Path = typer.Option(..., "--audio", "-a", help="Speech (or singing) audio: any file ffmpeg reads, any length."),
     out: Path = typer.Option(..., "-o", "--out", help="Output folder: motion.npz, preview.mp4, livelink.csv, face.glb."),
@@ -22,7 +19,9 @@ def animate(
     seed: int = typer.Option(0, help="Random seed."),
     head_words: bool = typer.Option(True, "--head-words/--no-head-words",
                                     help="Let nod / shake / still words of --style move the head."),
-    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (config.json + model.safetensors); default: the bundled model."),
+    checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (config.json + model.safetensors); "
+                                                         "default: the bundled model."),
+    threads: int = typer.Option(2, help="CPU threads for torch while generating."),
 ) -> None:
     """Animate a face from speech, in the style of a prompt and/or a reference clip."""
     import warnings
@@ -33,11 +32,11 @@ def animate(
         warnings.simplefilter("always")
         warnings.showwarning = lambda msg, *a, **k: typer.echo(f"warning: {msg}", err=True)
         motion = run(audio, style, style_ref, checkpoint=checkpoint, out_dir=out,
-                     settings=Settings(cfg_audio, cfg_style, steps, sampler, seed, head_words))
+                     settings=Settings(cfg_audio=cfg_audio, cfg_style=cfg_style, steps=steps, sampler=sampler,
+                                       seed=seed, head_words=head_words), threads=threads)
     typer.echo(f"{motion.num_frames} frames ({motion.duration:.1f} s) -> {out}/")
 
 
-@app.command()
 def train(
     data: Path = typer.Option(..., "--data", help="Dataset folder made by `talkstyle data build`."),
     out: Path = typer.Option(Path("runs/small"), "-o", "--out", help="Run folder: checkpoints, log.jsonl."),
@@ -61,3 +60,18 @@ def train(
     path = run(data, out, config=config, steps=steps, batch_size=batch_size, seed=seed, augmented=augmented,
                resume=resume, threads=threads, audio_encoder=audio_encoder, init=init)
     typer.echo(f"checkpoint: {path}")
+
+
+def export_checkpoint(
+    run: Path = typer.Argument(..., help="Run folder made by `talkstyle train` (config.json + model.safetensors)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Model folder to write: config.json, model.safetensors (fp16), "
+                                                     "pipeline.json."),
+) -> None:
+    """Export a run's EMA weights as a compact fp16 model that `animate --checkpoint` loads."""
+    from ..errors import TalkstyleError
+
+    if not run.is_dir():
+        raise TalkstyleError(f"run folder not found: {run}")
+    from ..pipeline import export_checkpoint as run_export
+
+    typer.echo(f"model: {run_export(run, out)}")

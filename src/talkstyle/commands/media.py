@@ -5,12 +5,10 @@ from pathlib import Path
 
 import typer
 
-from ..cli import app
 
 DEMO_PROMPT = "A woman talks with a strong delighted expression."
 
 
-@app.command()
 def render(
     motion: Path = typer.Argument(..., help="FaceMotion .npz"),
     out: Path = typer.Option(..., "-o", "--out", help="Output .mp4"),
@@ -28,7 +26,6 @@ def render(
     typer.echo(f"wrote {out} ({m.num_frames} frames, {m.duration:.1f} s)")
 
 
-@app.command()
 def demo(
     out: Path = typer.Option(Path("demo_out"), "-o", "--out", help="Output folder"),
     prompt: str = typer.Option(DEMO_PROMPT, "--style", help="Style prompt"),

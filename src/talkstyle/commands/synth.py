@@ -6,11 +6,9 @@ from typing import Optional
 
 import typer
 
-from ..cli import data_app
 from ..errors import TalkstyleError
 
 
-@data_app.command()
 def synth(
     backend: str = typer.Option(..., "--backend", help="ltx2 (video with speech audio) or wan (video only)."),
     model_dir: Path = typer.Option(..., "--model-dir", help="Local diffusers folder (model_index.json)."),

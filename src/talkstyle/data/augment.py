@@ -12,7 +12,8 @@ import numpy as np
 
 from ..face.motion import FaceMotion
 from .prompts import with_head_motion
-from .records import Prompt, SynthClip
+from .records import SynthClip
+from ..vocab.attributes import Prompt
 
 AXIS = {"nod": 0, "shake": 1}            # head columns: pitch, yaw, roll
 AMPLITUDE_DEG = (5.0, 15.0)

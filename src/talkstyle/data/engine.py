@@ -30,7 +30,7 @@ from .augment import augment_clip
 from .prompts import iter_prompts
 from .store import SPLIT_FRACTIONS, Dataset
 from .synth.base import SynthBackend, SynthJob
-from .vocab import load_lines
+from .lines import load_lines
 
 BACKENDS = {"procedural": "talkstyle.data.synth.procedural:ProceduralBackend"}
 AGE_GROUPS = ("child", "young", "adult", "senior")

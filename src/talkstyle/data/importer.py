@@ -73,8 +73,9 @@ def import_one(job: ImportJob, dataset_root: Path, config: FilterConfig) -> Outc
     """Capture, filter and store one video; any failure becomes a recorded rejection."""
     from .capture import capture_video
     from .filter import check_clip
-    from .prompts import parse_prompt
-    from .records import Prompt, SynthClip
+    from ..text.parse import parse_prompt
+    from .records import SynthClip
+    from ..vocab.attributes import Prompt
     from .store import Dataset
 
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 from ..atomic import atomic_path, write_text
 from ..errors import TalkstyleError
 from .prompts import STRATA, load_prompts, prompt_to_dict
-from .vocab import intensity_band
+from ..vocab.words import intensity_band
 
 # Attribute columns reported, in the seed's order (S, E, I) and then the rest.
 OVERVIEW = ("group", "family", "band", "head_motion", "delivery", "age_group")

@@ -15,7 +15,8 @@ from typing import Callable, Iterable, Sequence
 
 from ..atomic import write_bytes
 from ..errors import TalkstyleError
-from .records import Prompt, SynthClip
+from .records import SynthClip
+from ..vocab.attributes import Prompt
 from .synth.base import SynthJob
 from .synth.video_models import DiffusersVideoBackend, VideoModelOptions
 
@@ -42,7 +43,7 @@ def plan_jobs(backend: str, n: int, seed: int, prompts: Sequence[Prompt] | None 
     shows a new face, so each clip is its own person.
     """
     from .prompts import sample_prompts
-    from .vocab import load_lines
+    from .lines import load_lines
 
     if n < 1:
         raise TalkstyleError(f"--n must be at least 1, got {n}")

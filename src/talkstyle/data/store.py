@@ -25,7 +25,8 @@ from ..audio.io import save_wav
 from ..errors import TalkstyleError
 from ..face.motion import FaceMotion
 from .prompts import prompt_from_dict, prompt_to_dict
-from .records import ClipRecord, Phone, Prompt, SynthClip
+from .records import ClipRecord, SynthClip
+from ..vocab.attributes import Phone, Prompt
 
 SPLITS = ("train", "val", "test")
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)

@@ -30,7 +30,7 @@ from tqdm import tqdm
 from ..errors import TalkstyleError
 from ..model.config import ModelConfig, TrainConfig, get_config
 from ..model.generator import StyleGenerator
-from ..model.pack import Pack
+from ..data.pack import Pack
 from ..model.style import DOWNSAMPLE
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..audio.features import SAMPLES_PER_FRAME, WHISPER_SECONDS, load_whisper, log_mel, whisper_model_dir
 from ..audio.io import SAMPLE_RATE
-from ..data.records import Phone
+from ..vocab.attributes import Phone
 from ..errors import TalkstyleError
 from ..face.motion import FaceMotion
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_path
-from ..data.records import Phone
+from ..vocab.attributes import Phone
 from ..errors import TalkstyleError
 from ..face.arkit import INDEX, NUM_BLENDSHAPES
 from ..face.motion import FaceMotion

@@ -17,7 +17,9 @@ import numpy as np
 
 from ..atomic import atomic_path, write_text
 from .baselines import VARIANTS
-from .run import LABELS, METRICS, MODES, Evaluation, PairedTest, _plain
+from .protocol import LABELS, METRICS, MODES
+from .run import Evaluation, plain
+from .statistics import PairedTest
 
 PAPER_METRICS = ("mse", "lve", "fdd", "mod")
 BASELINES = ("unconditioned", "diffposetalk", "vae", "regression")
@@ -215,7 +217,7 @@ def to_json(ev: Evaluation) -> dict[str, Any]:
                      for r in ev.runs},
         "fdd_signed": {r.checkpoint.name: {mode: [m.fdd for m in r.metrics[mode]] for mode in MODES} for r in ev.runs},
         "significance": [{**dataclasses.asdict(t), "significant": t.significant} for t in ev.tests],
-        "style": _plain(ev.style) if ev.style is not None else None,
+        "style": plain(ev.style) if ev.style is not None else None,
         "lipsync": ev.lipsync, "alpha": {k: v.tolist() for k, v in ev.alphas.items()}, "notes": ev.notes,
     }
 
@@ -299,6 +301,6 @@ def write_report(ev: Evaluation, out: str | Path) -> Path:
     if ev.alphas:
         plot_alpha(ev, out / "alpha.png")
     plot_frames(ev, out / "frames.png")
-    write_text(out / "report.json", json.dumps(_plain(to_json(ev)), indent=1) + "\n")
+    write_text(out / "report.json", json.dumps(plain(to_json(ev)), indent=1) + "\n")
     write_text(out / "report.md", markdown(ev))
     return out / "report.md"

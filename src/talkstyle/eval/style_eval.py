@@ -18,7 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..atomic import atomic_path
-from ..data.records import EMOTION_FAMILIES, ClipRecord
+from ..data.records import ClipRecord
+from ..vocab.attributes import EMOTION_FAMILIES
 from ..errors import TalkstyleError
 from ..face.motion import FaceMotion
 

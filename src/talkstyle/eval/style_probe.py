@@ -13,20 +13,19 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..animate import Settings
-from ..data.records import EMOTION_FAMILIES, ClipRecord
+from ..data.records import ClipRecord
 from ..face.arkit import ARKIT_NAMES
 from ..face.motion import FaceMotion
+from ..pipeline import Settings
+from ..vocab.attributes import EMOTION_FAMILIES
+from .generation import generate, style_for
+from .protocol import Inputs, ModelRun, TestClip
 from .style_eval import StyleEvaluator, StyleScores, _crop, motion_features, score_motions, train_evaluator
-
-if TYPE_CHECKING:
-    from .run import Inputs, ModelRun, TestClip
 
 FAMILY_CHANNELS = 5                     # channels that carry an emotion most, per family
 
@@ -90,7 +89,7 @@ def _replace_word(text: str, word: str, new: str) -> str | None:
     return pattern.sub(new, text, count=1) if pattern.search(text) else None
 
 
-def word_edits(clips: list["TestClip"], limit: int) -> list[WordEdit]:
+def word_edits(clips: list[TestClip], limit: int) -> list[WordEdit]:
     """For up to `limit` clips with an emotion: emotion -> happy (sad for happy clips), and the
     intensity word -> "intense" (below medium) or "slight" (from medium up)."""
     edits: list[WordEdit] = []
@@ -158,11 +157,8 @@ class StyleReport:
     following: list[Following]
 
 
-def style_report(eval_data: Path, clips: list["TestClip"], inputs: list["Inputs"], runs: list["ModelRun"],
+def style_report(eval_data: Path, clips: list[TestClip], inputs: list[Inputs], runs: list[ModelRun],
                  settings: Settings, evaluator_steps: int, swap_clips: int, progress: bool = True) -> StyleReport:
-    from ..text.encoder import get_text_encoder
-    from .run import generate, style_for
-
     evaluator, records = load_or_train_evaluator(eval_data, evaluator_steps)
     channels = family_channels(records)
     families = [c.prompt.attributes.family for c in clips]
@@ -180,12 +176,12 @@ def style_report(eval_data: Path, clips: list["TestClip"], inputs: list["Inputs"
     edits = word_edits(clips, swap_clips)
     effects = []
     if edits:
-        edit_text = get_text_encoder().encode([e.text for e in edits])
+        edit_text = torch.from_numpy(runs[0].checkpoint.pipe.text_encoder.encode([e.text for e in edits]))
         for run in tqdm(runs, desc="word edits", unit="model", disable=not progress, leave=False):
-            model = run.checkpoint.model
+            pipe = run.checkpoint.pipe
             before = [run.motions["text"][e.clip] for e in edits]
-            after = [generate(model, inputs[e.clip].audio[model.cfg.audio_encoder],
-                              style_for(model, "text", torch.from_numpy(edit_text[k]), None), settings)
+            after = [generate(pipe, inputs[e.clip].audio[pipe.generator.cfg.audio_encoder],
+                              style_for(pipe, "text", edit_text[k], None), settings)
                      for k, e in enumerate(edits)]
             effects += edit_effects(run.checkpoint.name, evaluator, edits, before, after, channels)
     return StyleReport(str(eval_data), evaluator_steps, len(records), channels, rows, effects, follow)

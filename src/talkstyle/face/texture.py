@@ -7,7 +7,6 @@ the mesh take the colour of the nearest texel inside, so that filtering never bl
 """
 from __future__ import annotations
 
-import functools
 
 import numpy as np
 
@@ -64,18 +63,3 @@ def warp_to_uv(image: np.ndarray, landmarks: np.ndarray, size: int = 512) -> np.
                                                         [xy[:, 1], xy[:, 0]], order=1, mode="nearest")
     _, (iy, ix) = ndimage.distance_transform_edt(~covered, return_indices=True)
     return np.clip(out[iy, ix], 0, 255).astype(np.uint8)
-
-
-@functools.lru_cache(maxsize=1)
-def astronaut_texture(size: int = 512) -> np.ndarray:
-    """The face of skimage's astronaut photo (Eileen Collins, public domain) as a UV texture."""
-    from skimage import data
-
-    from ..data.capture.landmarks import FaceTracker
-
-    photo = data.astronaut()
-    with FaceTracker(max_faces=1) as tracker:
-        landmarks, _ = tracker.track(photo)
-    if landmarks is None:
-        raise TalkstyleError("no face found in the astronaut photo")
-    return warp_to_uv(photo, landmarks, size)

@@ -82,13 +82,3 @@ def load_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], sourc
                              f"{len(unexpected)} unexpected, {len(wrong)} with other shapes, e.g. '{example}'): "
                              "a checkpoint of another config?")
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in weights.items()})
-
-
-def export_checkpoint(run: str | Path, dest: str | Path = DEFAULT_CHECKPOINT, dtype: torch.dtype = torch.float16) -> Path:
-    """Copy a run's inference weights (EMA) as `dtype` with its config, e.g. into the package."""
-    run, dest = Path(run), Path(dest)
-    config = read_config(run)
-    model = load_generator(run)               # validates the weights against the config
-    extra = {k: v for k, v in config.items() if k not in ("format", "version", "model")}
-    save_checkpoint(dest, model.state_dict(), model.cfg, {**extra, "dtype": str(dtype).replace("torch.", "")}, dtype)
-    return dest

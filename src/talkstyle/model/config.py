@@ -10,6 +10,8 @@ from typing import Any
 
 from ..errors import TalkstyleError
 from ..face.arkit import NUM_BLENDSHAPES
+from ..face.motion import DEFAULT_FPS
+from ..plain import from_plain, to_plain
 
 MOTION_DIM = NUM_BLENDSHAPES + 3        # 52 ARKit weights + head pitch, yaw, roll
 SAMPLERS = ("ddim", "dpm", "ddpm")      # diffusers schedulers for sampling (see diffusion.py)
@@ -21,6 +23,7 @@ class ModelConfig:
     audio_dim: int = 384
     text_dim: int = 384                 # frozen sentence encoder output
     motion_dim: int = MOTION_DIM
+    fps: float = DEFAULT_FPS            # motion frames per second, in and out (audio features follow it)
     window: int = 100                   # N: frames generated per window
     context: int = 10                   # Np: frames of the previous window given as context
     # denoiser
@@ -46,15 +49,11 @@ class ModelConfig:
     beta_schedule: str = "squaredcos_cap_v2"
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return to_plain(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ModelConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise TalkstyleError(f"model config has unknown keys {sorted(unknown)}: made by another talkstyle version?")
-        return cls(**d)
+        return from_plain(cls, d, "model config")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,12 +82,11 @@ class TrainConfig:
     threads: int = 2
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return to_plain(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        return from_plain(cls, d, "training config")
 
 
 CONFIGS: dict[str, tuple[ModelConfig, TrainConfig]] = {

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from ..face.arkit import NUM_BLENDSHAPES
-from ..face.motion import MAX_HEAD_RAD, FaceMotion
+from ..face.motion import DEFAULT_FPS, MAX_HEAD_RAD, FaceMotion
 from .basis import StyleBasis
 from .config import ModelConfig, TrainConfig
 from .denoiser import Denoiser
@@ -36,7 +36,7 @@ def motion_to_array(motion: FaceMotion) -> np.ndarray:
     return np.concatenate([motion.weights, motion.head], 1).astype(np.float32)
 
 
-def array_to_motion(x: np.ndarray, fps: float = 25.0) -> FaceMotion:
+def array_to_motion(x: np.ndarray, fps: float = DEFAULT_FPS) -> FaceMotion:
     """(T, 55) -> FaceMotion, weights clipped to [0, 1] and head to a plausible range."""
     limit = 0.99 * MAX_HEAD_RAD
     return FaceMotion(np.clip(x[:, :52], 0, 1), np.clip(x[:, 52:], -limit, limit), fps)
@@ -198,7 +198,7 @@ class StyleGenerator(nn.Module):
     def generate(self, audio: np.ndarray, style: torch.Tensor, *, sampler: str = "dpm", steps: int = 4,
                  cfg_audio: float = 1.0, cfg_style: float = 1.0, seed: int = 0,
                  progress: Iterable | None = None) -> np.ndarray:
-        """Audio features (T, A) at 25 fps + style (style_dim,) -> motion (T, D), denormalised.
+        """Audio features (T, A) at cfg.fps + style (style_dim,) -> motion (T, D), denormalised.
 
         Windows are generated in order, each conditioned on the last Np frames (motion and audio)
         of the previous one; only one window is in memory at a time.

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.records import DELIVERIES, EMOTION_FAMILIES, HEAD_MOTIONS, StyleAttributes
+from ..vocab.attributes import DELIVERIES, EMOTION_FAMILIES, HEAD_MOTIONS, StyleAttributes
 from .config import ModelConfig
 
 DOWNSAMPLE = 4                          # motion frames per VQ code

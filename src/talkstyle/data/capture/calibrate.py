@@ -141,8 +141,7 @@ def measure_pose_gain(size: int = 512) -> tuple[np.ndarray, np.ndarray]:
     would encode this texture's bias at 0 degrees, which does not carry over to other faces)."""
     from ...face.rig import FaceRig
     from ...render.renderer import Renderer
-    from . import euler_from_rotation
-    from .pose import fit_pose, rigid_vertices
+    from .pose import euler_from_rotation, fit_pose, rigid_vertices
 
     rig = FaceRig.default()
     rigid = rigid_vertices(rig.deltas)
@@ -194,9 +193,8 @@ def measure_prior(num_clips: int = 600, seed: int = 1000) -> dict[str, np.ndarra
 def _frontal(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Tracked y-up landmarks (T, 468, 3) -> frontalised landmarks and weak-perspective angles (T, 3)."""
     from ...face.rig import FaceRig
-    from . import euler_from_rotation
     from .fit import depth_scale, frontalise
-    from .pose import fit_pose, rigid_vertices
+    from .pose import euler_from_rotation, fit_pose, rigid_vertices
 
     rig = FaceRig.default()
     rigid = rigid_vertices(rig.deltas)

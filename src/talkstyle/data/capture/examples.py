@@ -64,10 +64,10 @@ def make_example(i: int, size: int = 512) -> Example:
     """Example i (deterministic in i)."""
     from ...face.rig import FaceRig, head_rotation
     from ...render.renderer import Renderer
+    from ..lines import load_lines
     from ..prompts import sample_prompts
     from ..synth.person import PersonStyle
     from ..synth.procedural import perform
-    from ..vocab import load_lines
     from .calibrate import identity_shape, painted_variant, random_light
     from .landmarks import track_frames
 

@@ -31,7 +31,11 @@ import itertools
 
 import numpy as np
 
+from ...face.arkit import ARKIT_NAMES
 from .pose import PoseTrack
+
+# Gaze needs iris landmarks and the tongue is never a landmark: these targets are not fitted (0).
+OBSERVABLE = np.array([i for i, n in enumerate(ARKIT_NAMES) if not n.startswith("eyeLook") and n != "tongueOut"])
 
 # Depth from MediaPipe is relative and noisy: it counts for less than the image-plane axes.
 AXIS_WEIGHT = np.array([1.0, 1.0, 0.3])

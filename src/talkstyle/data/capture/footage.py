@@ -6,9 +6,12 @@ across frames, with a known rigid motion (the expression never changes).
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
+
+from ...errors import TalkstyleError
 
 # Crop of skimage.data.astronaut() holding the face with margin (rows, cols).
 ASTRONAUT_FACE = (slice(0, 320), slice(70, 390))
@@ -51,3 +54,19 @@ def write_photo_video(path: str | Path, seconds: float = 2.0, size: int = 256, f
     photo = astronaut_face() if photo is None else photo
     frames = photo_frames(photo, int(round(seconds * fps)), size, fps, second_face)
     return write_video(path, frames, fps, audio=audio, sample_rate=sample_rate if audio is not None else None)
+
+
+@functools.lru_cache(maxsize=1)
+def astronaut_texture(size: int = 512) -> np.ndarray:
+    """The face of skimage's astronaut photo (Eileen Collins, public domain) as a UV texture."""
+    from skimage import data
+
+    from ...face.texture import warp_to_uv
+    from .landmarks import FaceTracker
+
+    photo = data.astronaut()
+    with FaceTracker(max_faces=1) as tracker:
+        landmarks, _ = tracker.track(photo)
+    if landmarks is None:
+        raise TalkstyleError("no face found in the astronaut photo")
+    return warp_to_uv(photo, landmarks, size)

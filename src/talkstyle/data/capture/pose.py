@@ -52,3 +52,11 @@ def fit_pose(points: np.ndarray, template: np.ndarray, rigid: np.ndarray) -> Pos
     center = np.concatenate([U0[:, 0], depth0[:, None]], axis=1)
     return PoseTrack(R.astype(np.float32), scale.astype(np.float32), center.astype(np.float32),
                      resid.astype(np.float32))
+
+
+def euler_from_rotation(R: np.ndarray) -> np.ndarray:
+    """(T, 3, 3) -> (T, 3) pitch, yaw, roll: the inverse of FaceRig's Ry(yaw) @ Rx(pitch) @ Rz(roll)."""
+    pitch = np.arcsin(np.clip(-R[:, 1, 2], -1.0, 1.0))
+    yaw = np.arctan2(R[:, 0, 2], R[:, 2, 2])
+    roll = np.arctan2(R[:, 1, 0], R[:, 1, 1])
+    return np.stack([pitch, yaw, roll], 1)

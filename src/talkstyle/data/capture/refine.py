@@ -35,18 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .fit import Fit
+from .fit import OBSERVABLE, Fit
 
 ASSET = Path(__file__).parent / "assets" / "refiner.npz"
 NUM_COMPONENTS = 32        # PCA components of the frame deviation
 CONTEXT_S = (-0.12, -0.04, 0.04, 0.12)   # neighbours (seconds) whose MAP weights the refiner sees
 HIDDEN = 256
 
-
-def _observable() -> np.ndarray:
-    from . import OBSERVABLE
-
-    return OBSERVABLE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +56,7 @@ class Refiner:
         return (self.raw_features(fit, angles, fps) - self.feat_mean) / self.feat_std
 
     def raw_features(self, fit: Fit, angles: np.ndarray, fps: float) -> np.ndarray:
-        obs = _observable()
+        obs = OBSERVABLE
         w = fit.weights[:, obs]
         rest = fit.rest.reshape(len(w), -1)
         frames = np.arange(len(w))
@@ -76,7 +71,7 @@ class Refiner:
             x = x @ W + b
             if i < len(self.layers) - 1:
                 x = _gelu(x)
-        obs = _observable()
+        obs = OBSERVABLE
         out = np.zeros_like(fit.weights)
         out[:, obs] = np.clip(fit.weights[:, obs] + x, 0.0, 1.0)
         return out
@@ -119,14 +114,16 @@ def fit_examples(folder: Path) -> list[tuple[Fit, np.ndarray, float, np.ndarray]
     folder, frames with a face only: what the refiner sees and should answer."""
     from tqdm import tqdm
 
-    from . import fit_track
     from .examples import Example, example_paths
+    from .pipeline import (
+        fit_track,  # offline only: the pipeline itself uses the refiner
+    )
 
     out = []
     for path in tqdm(example_paths(folder), desc="fitting examples"):
         ex = Example.load(path)                  # one at a time: 2000 examples' landmarks are ~1 GB
         tf = fit_track(ex.track)
-        out.append((tf.fit, tf.angles, ex.track.fps, ex.truth.weights[ex.track.found][:, _observable()].astype(np.float64)))
+        out.append((tf.fit, tf.angles, ex.track.fps, ex.truth.weights[ex.track.found][:, OBSERVABLE].astype(np.float64)))
     return out
 
 
@@ -137,7 +134,7 @@ def train(examples: list[tuple[Fit, np.ndarray, float, np.ndarray]], out: Path =
 
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
-    obs = _observable()
+    obs = OBSERVABLE
     fits = [(f, a, fps) for f, a, fps, _ in examples]
     targets = [t for *_, t in examples]
     rng = np.random.default_rng(seed)

@@ -10,7 +10,8 @@ import dataclasses
 from pathlib import Path
 from typing import Protocol
 
-from ..records import Prompt, SynthClip
+from ..records import SynthClip
+from ...vocab.attributes import Prompt
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,13 +2,14 @@
 
 Angles are built in degrees and returned in radians, (T, 3) pitch, yaw, roll. Sign convention:
 pitch > 0 tips the nose down, yaw > 0 turns the nose toward the subject's left, roll > 0 tilts
-the top of the head toward the subject's right (the FaceRig's convention, face/rig.py). A "nod" is a pitch oscillation and a "shake" a yaw
-oscillation of ~5-15 degrees at ~1.5-2.5 Hz (FACE_FACTS.md), in bursts covering most of the clip.
+the top of the head toward the subject's right (the FaceRig's convention, face/rig.py). Nods and
+shakes are the shared gestures of vocab/gestures.py.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ...vocab.gestures import STILL_SCALE, gesture_amplitude_deg, oscillation_bursts
 from .expression import smooth_noise
 from .person import PersonStyle
 
@@ -19,25 +20,6 @@ POSTURE = {
     "disgusted": (-2.0, 4.0, -2.0), "contempt": (-4.0, 2.0, 3.0),
 }
 IDLE_DEG = np.array([2.0, 2.5, 1.2])     # idle sway per axis at head_amplitude 1
-STILL_SCALE = 0.08                       # "still" keeps a breath of motion, no nods
-
-
-def oscillation_bursts(num_frames: int, fps: float, rng: np.random.Generator, amplitude_deg: float,
-                       coverage: float = 0.7) -> np.ndarray:
-    """(T,) bursts of sinusoidal oscillation (1.5-2.5 Hz, Hann envelope) filling ~`coverage`."""
-    out = np.zeros(num_frames)
-    t = np.arange(num_frames) / fps
-    duration = num_frames / fps
-    start = rng.uniform(0.1, 0.6)
-    while start < duration - 0.5:
-        length = min(rng.uniform(1.0, 2.5), duration - start)
-        freq = rng.uniform(1.5, 2.5)
-        inside = (t >= start) & (t < start + length)
-        u = (t[inside] - start) / length
-        amp = amplitude_deg * rng.uniform(0.8, 1.2)
-        out[inside] += amp * np.sin(np.pi * u) ** 2 * np.sin(2 * np.pi * freq * (t[inside] - start))
-        start += length / coverage * rng.uniform(0.8, 1.2)
-    return out
 
 
 def head_rotation(num_frames: int, fps: float, energy: np.ndarray, pitch: np.ndarray, stressed: list[float],
@@ -63,7 +45,7 @@ def head_rotation(num_frames: int, fps: float, energy: np.ndarray, pitch: np.nda
     if head_motion == "still":
         deg *= STILL_SCALE
     elif head_motion in ("nod", "shake"):
-        size = float(np.clip(8.0 * person.head_amplitude * (0.8 + 0.4 * level), 5.0, 15.0))
+        size = gesture_amplitude_deg(level, person.head_amplitude)
         axis = 0 if head_motion == "nod" else 1
         deg[:, axis] += oscillation_bursts(num_frames, fps, rng, size)
     deg += np.array(POSTURE.get(family, POSTURE["neutral"])) * float(np.clip(level, 0, 1))   # held all along

@@ -21,7 +21,8 @@ from ...audio.tts import (Prosody, Speech, hold_vowels, melody, pad_silence, sha
 from ...errors import TalkstyleError
 from ...face.arkit import INDEX
 from ...face.motion import DEFAULT_FPS, FaceMotion
-from ..records import Prompt, SynthClip
+from ..records import SynthClip
+from ...vocab.attributes import Prompt
 from .acoustics import frame_energy, pitch_contour
 from .base import SynthJob, SynthResult
 from .expression import blink_weights, brow_weights, delivery_weights, emotion_weights, gaze_weights

@@ -16,7 +16,7 @@ import dataclasses
 import numpy as np
 
 from ...audio.tts import is_vowel
-from ...data.records import Phone
+from ...vocab.attributes import Phone
 from ...face.arkit import INDEX, NUM_BLENDSHAPES
 
 LEAD_S = 0.04                       # mouth moves about one frame before the sound (typical; per person)

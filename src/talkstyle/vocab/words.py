@@ -1,14 +1,13 @@
-"""Stage I vocabularies: the words prompts are made of, each with its canonical meaning.
+"""The words style prompts are made of, each with its canonical meaning.
 
 Subject (S), emotion (E), intensity (I), head motion and delivery, as in the seed's
-"meta-attribute distribution". The sampler writes prompts from these tables and
-`parse_prompt` reads user prompts back through the same tables, so both stay in step.
+"meta-attribute distribution". The data engine's sampler (data/prompts.py) writes prompts from
+these tables and the parser (text/parse.py) reads user prompts back through the same tables, so
+both stay in step.
 """
 from __future__ import annotations
 
 import dataclasses
-import functools
-from importlib import resources
 
 from ..errors import TalkstyleError
 
@@ -160,10 +159,3 @@ TEMPLATES: tuple[str, ...] = (
     "{Subj} {verb}, then pauses, a {int} {emo} look on the face{head}.",
     "In a quiet room, {subj} {verb} with a {int} {emo} expression{head}.",
 )
-
-
-@functools.cache
-def load_lines() -> tuple[str, ...]:
-    """The speech lines written for the project (assets/lines.txt, one a line, # comments)."""
-    text = resources.files("talkstyle.data").joinpath("assets/lines.txt").read_text("utf-8")
-    return tuple(ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))

@@ -18,13 +18,16 @@ from safetensors.numpy import load_file
 from tqdm import tqdm
 
 from ..audio.io import SAMPLE_RATE
-from ..data.records import ClipRecord
 from ..errors import TalkstyleError
-from .checkpoint import save_tensors
-from .generator import Batch, motion_to_array
-from .style import encode_attributes
+from ..face.motion import DEFAULT_FPS
+# The one place the data engine uses the model: a pack holds training batches in the model's own
+# layout (Batch, motion_to_array, encode_attributes) and format (safetensors).
+from ..model.checkpoint import save_tensors
+from ..model.generator import Batch, motion_to_array
+from ..model.style import encode_attributes
+from .records import ClipRecord
 
-FPS = 25.0
+FPS = DEFAULT_FPS
 
 
 @dataclasses.dataclass

@@ -1,0 +1,236 @@
+"""TalkstylePipeline: speech + style -> FaceMotion, the one generation path.
+
+    pipe = TalkstylePipeline.from_pretrained("my_model")          # or () for the shipped model
+    motion = pipe(wav, style="A woman speaks with a strong happy expression")
+
+In the manner of a diffusers pipeline it is composed of named components, each described by JSON
+beside the weights:
+- `generator`: the StyleGenerator (config.json + model.safetensors, model/checkpoint.py);
+- `audio_encoder`: the encoder the generator was trained on (named in its model config);
+- `text_encoder`: the frozen sentence encoder of style prompts (named in pipeline.json);
+- `settings`: default sampling settings (pipeline.json; the defaults below without one).
+
+`animate()`, `talkstyle evaluate` and everything else that generates call it, so the window loop
+(StyleGenerator.generate) and the post-processing (head smoothing, head words) live in one place.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import warnings
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+import torch
+
+from .atomic import write_text
+from .audio.features import AudioEncoder, get_audio_encoder, num_frames_for
+from .audio.io import SAMPLE_RATE
+from .errors import TalkstyleError
+from .face.motion import FaceMotion
+from .head_motion import apply_head_words, smooth_head
+from .model.checkpoint import DEFAULT_CHECKPOINT, load_generator, read_config, save_checkpoint
+from .model.config import SAMPLERS
+from .model.generator import StyleGenerator, array_to_motion, motion_to_array
+from .plain import from_plain, to_plain
+from .text.encoder import TextEncoder, get_text_encoder
+from .text.parse import analyze_prompt
+from .vocab.attributes import StyleAttributes
+
+PIPELINE_FILE = "pipeline.json"
+FORMAT = "talkstyle-pipeline"
+VERSION = 1
+SILENCE_RMS = 1e-3                 # about -60 dBFS: nothing to lip-sync to
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings:
+    """How to sample. Keywords only: six numbers in a row are easy to misplace."""
+    cfg_audio: float = 1.0         # seed paper: guidance strength 1 for both conditions
+    cfg_style: float = 1.0
+    steps: int = 4                 # DPM-Solver++: 4-10 steps give the same lip sync and style here
+    sampler: str = "dpm"
+    seed: int = 0
+    head_words: bool = True        # nod / shake / still words of the prompt move the head (head_motion.py)
+
+    def __post_init__(self) -> None:
+        if self.sampler not in SAMPLERS:
+            raise TalkstyleError(f"unknown sampler '{self.sampler}': choose one of {', '.join(SAMPLERS)}")
+        if not 1 <= self.steps <= 1000:
+            raise TalkstyleError(f"steps must be in [1, 1000], got {self.steps}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_plain(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Settings":
+        return from_plain(cls, d, "sampling settings")
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Run a block on `threads` torch CPU threads and restore the previous count after it
+    (None: leave torch as it is). Torch's thread count is process-wide; this keeps the change
+    visible at the call and bounded to it."""
+    if threads is None:
+        yield
+        return
+    if threads < 1:
+        raise TalkstyleError(f"threads must be at least 1, got {threads}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def check_prompt(style: str) -> StyleAttributes:
+    """The prompt's attributes. Empty prompts are an error; prompts with no recognisable style
+    words get a warning."""
+    parsed = analyze_prompt(style)           # raises on an empty prompt
+    a = parsed.attributes
+    if parsed.unknown or (a.family == "neutral" and a.emotion == "neutral" and a.subject == "person"
+                          and a.head_motion == "natural" and a.delivery == "speaks"):
+        warnings.warn(f"the prompt {style!r} has no style words talkstyle knows (English emotions, "
+                      "intensities, head motion, delivery); the style will be vague", stacklevel=4)
+    return a
+
+
+def check_audio(audio: np.ndarray) -> np.ndarray:
+    """16 kHz mono float32 samples, with a warning when there is nothing to lip-sync to."""
+    wav = np.asarray(audio, np.float32)
+    if wav.ndim != 1 or wav.size == 0:
+        raise TalkstyleError("audio must be non-empty mono 16 kHz samples")
+    if np.sqrt(np.mean(np.square(wav))) < SILENCE_RMS:
+        warnings.warn("the audio is silent: the face will stay near its resting pose", stacklevel=4)
+    return wav
+
+
+def usable_reference(motion: FaceMotion, fps: float) -> FaceMotion:
+    """A style reference at the model's frame rate, without the frames where tracking was lost."""
+    if motion.confidence is not None:
+        seen = motion.confidence > 0                     # 0: tracking lost
+        if seen.sum() < 0.25 * motion.num_frames or seen.sum() < 10:
+            raise TalkstyleError("no face was tracked in most of the style reference: choose a clip with a visible face")
+        motion = dataclasses.replace(motion, weights=motion.weights[seen], head=motion.head[seen],
+                                     confidence=None, audio=None, sample_rate=None)
+    return motion.resample(fps)
+
+
+class TalkstylePipeline:
+    def __init__(self, generator: StyleGenerator, audio_encoder: AudioEncoder, text_encoder: TextEncoder,
+                 settings: Settings = Settings(), threads: int | None = None):
+        self.generator = generator.eval()
+        self.audio_encoder = audio_encoder
+        self.text_encoder = text_encoder
+        self.settings = settings
+        self.threads = threads         # torch CPU threads while generating; None: torch's own setting
+
+    @property
+    def fps(self) -> float:
+        return self.generator.cfg.fps
+
+    # ------------------------------------------------------------ loading and saving
+    @classmethod
+    def from_pretrained(cls, folder: str | Path | None = None, *, threads: int | None = None) -> "TalkstylePipeline":
+        """The pipeline saved in `folder` (default: the shipped model): config.json and
+        model.safetensors for the generator, pipeline.json for the rest (defaults without one)."""
+        folder = Path(folder) if folder is not None else DEFAULT_CHECKPOINT
+        generator = load_generator(folder)
+        config = read_pipeline_config(folder)
+        if config["text_encoder"] != TextEncoder.name:
+            raise TalkstyleError(f"{folder / PIPELINE_FILE} asks for the text encoder {config['text_encoder']!r}; "
+                                 f"this talkstyle has {TextEncoder.name!r}")
+        return cls(generator, get_audio_encoder(generator.cfg.audio_encoder), get_text_encoder(),
+                   Settings.from_dict(config["settings"]), threads)
+
+    def save_pretrained(self, folder: str | Path, dtype: torch.dtype = torch.float32,
+                        extra: dict[str, Any] | None = None) -> Path:
+        """Write the generator (weights cast to `dtype`, `extra` into its config.json) and pipeline.json."""
+        folder = Path(folder)
+        save_checkpoint(folder, self.generator.state_dict(), self.generator.cfg, extra, dtype)
+        write_pipeline_config(folder, self.text_encoder.name, self.settings)
+        return folder
+
+    # ------------------------------------------------------------ the steps
+    def encode_prompt(self, style: str) -> torch.Tensor:
+        return torch.from_numpy(self.text_encoder.encode([style])[0])
+
+    def encode_audio(self, wav: np.ndarray) -> np.ndarray:
+        """(T, audio_dim) features at the model's frame rate."""
+        return self.audio_encoder.encode(wav, num_frames=num_frames_for(len(wav)))
+
+    @torch.no_grad()
+    def style_vector(self, text: torch.Tensor | None, reference: FaceMotion | None) -> torch.Tensor:
+        """The style that conditions generation, from a prompt embedding and/or a reference motion."""
+        return self.generator.style_vector(text, motion_to_array(reference) if reference is not None else None)
+
+    @torch.no_grad()
+    def generate(self, feats: np.ndarray, style: torch.Tensor, settings: Settings | None = None,
+                 attributes: StyleAttributes | None = None, progress: Iterable | None = None) -> FaceMotion:
+        """Audio features + style vector -> the finished FaceMotion: generated window by window,
+        the head smoothed, then moved by the prompt's head words (when `attributes` are given)."""
+        settings = settings or self.settings
+        with torch_threads(self.threads):
+            x = self.generator.generate(feats, style, sampler=settings.sampler, steps=settings.steps,
+                                        cfg_audio=settings.cfg_audio, cfg_style=settings.cfg_style,
+                                        seed=settings.seed, progress=progress)
+        motion = smooth_head(array_to_motion(x, self.fps))
+        if attributes is not None and settings.head_words:
+            motion = apply_head_words(motion, attributes.head_motion, attributes.level, settings.seed)
+        return motion
+
+    def __call__(self, audio: np.ndarray, style: str | None = None, style_ref: FaceMotion | None = None, *,
+                 settings: Settings | None = None, progress: bool = False) -> FaceMotion:
+        """16 kHz mono samples + a prompt and/or a reference motion -> FaceMotion with the audio attached."""
+        from tqdm import tqdm
+
+        settings = settings or self.settings
+        # Check every input before the heavy work, so that bad input fails fast.
+        attributes = check_prompt(style) if style is not None else None
+        wav = check_audio(audio)
+        reference = usable_reference(style_ref, self.fps) if style_ref is not None else None
+        with torch_threads(self.threads):
+            feats = self.encode_audio(wav)
+            s = self.style_vector(self.encode_prompt(style) if style is not None else None, reference)
+        # With no style the style-dropped branch equals the conditional one: skip it.
+        if style is None and reference is None:
+            settings = dataclasses.replace(settings, cfg_style=0.0)
+        windows = tqdm(range(self.generator.num_windows(len(feats))), desc="animating", unit="window",
+                       disable=not progress, leave=False)
+        motion = self.generate(feats, s, settings, attributes, progress=windows)
+        return dataclasses.replace(motion, audio=wav, sample_rate=SAMPLE_RATE)
+
+
+# ------------------------------------------------------------------ pipeline.json
+def read_pipeline_config(folder: Path) -> dict[str, Any]:
+    """pipeline.json of `folder`, or the defaults for a checkpoint saved without one."""
+    path = folder / PIPELINE_FILE
+    if not path.is_file():
+        return {"text_encoder": TextEncoder.name, "settings": {}}
+    try:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise TalkstyleError(f"pipeline config is not valid JSON: {path}") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise TalkstyleError(f"{path} is not a talkstyle pipeline config")
+    if int(config.get("version", 0)) > VERSION:
+        raise TalkstyleError(f"{path} has version {config['version']}; this talkstyle reads up to {VERSION}")
+    return {"text_encoder": config.get("text_encoder", TextEncoder.name), "settings": config.get("settings", {})}
+
+
+def write_pipeline_config(folder: Path, text_encoder: str, settings: Settings) -> None:
+    config = {"format": FORMAT, "version": VERSION, "text_encoder": text_encoder, "settings": settings.to_dict()}
+    write_text(folder / PIPELINE_FILE, json.dumps(config, indent=2) + "\n")
+
+
+def export_checkpoint(run: str | Path, dest: str | Path = DEFAULT_CHECKPOINT, dtype: torch.dtype = torch.float16) -> Path:
+    """Copy a run's inference weights (EMA) as `dtype` with its config and a pipeline.json, e.g.
+    into the package (`talkstyle export-checkpoint`)."""
+    config = read_config(Path(run))
+    extra = {k: v for k, v in config.items() if k not in ("format", "version", "model")}
+    pipe = TalkstylePipeline.from_pretrained(run)      # validates the weights against the config
+    return pipe.save_pretrained(dest, dtype, {**extra, "dtype": str(dtype).replace("torch.", "")})

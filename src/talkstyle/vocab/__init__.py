@@ -1,0 +1,1 @@
+"""The shared vocabulary: style attributes, prompt words, phones, head gestures (the bottom layer)."""
