@@ -51,7 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def checkpoint_name(ckpt: str | None) -> str:
-    return "talkstyle " + ("shipped" if ckpt is None else Path(ckpt).name)
+    return "talkstyle " + ("shipped" if ckpt is None else ckpt)
 
 
 def fmt(value: float, spec: str) -> str:
@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     checkpoints = [None if c in (None, "shipped") else c for c in (args.checkpoint or [None])]
     models = [(checkpoint_name(c), c) for c in checkpoints]
+    if len({name for name, _ in models}) < len(models):
+        raise TalkstyleError("the same --checkpoint is given twice")
     systems = [name for name, _ in models] + [ENVELOPE, PHONES]
     conditions = [args.only] if args.only else ["clean", "degraded"]
 
