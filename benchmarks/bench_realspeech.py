@@ -112,8 +112,9 @@ def main(argv: list[str] | None = None) -> None:
             if cond == "clean":
                 heard = clean
             else:
-                # Babble from the other recordings (never this one); seeded per recording.
-                others = [audio[r.id] for r in recordings if r.id != rec.id] or None
+                # Babble from all the other installed recordings (never this one, and not only those
+                # under --limit, so a recording's degraded copy is the same whatever the limit).
+                others = [a for i, a in audio.items() if i != rec.id] or None
                 heard, _ = far_field(clean, args.seed * 1_000_003 + zlib.crc32(rec.id.encode()), others)
             for name, ckpt in models:
                 motion = animate(heard, PROMPT, checkpoint=ckpt, progress=False)
@@ -131,7 +132,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"wrote {args.out}")
 
 
-def render(recordings, info, gaps, systems, conditions, pooled, args) -> str:
+def render(recordings: list, info: dict[str, tuple[float, float]], gaps: dict, systems: list[str],
+           conditions: list[str], pooled, args: argparse.Namespace) -> str:
     """The markdown report: counts, the pooled table, the per-recording table."""
     ids = [r.id for r in recordings]
     some = gaps[systems[-1], conditions[0]]
