@@ -19,7 +19,7 @@ LINES = ["Bob paid for a pump and a big blue bag.", "Maybe the baby will bring b
          "The puppy jumped up and grabbed my sandwich.", "Remember to buy bread, milk and some plums.",
          "Big problems make better people, maybe.", "He dropped the map somewhere by the bamboo path."]
 KEYS = ("bilabial_closed_fraction", "bilabial_opening_ratio", "vowel_open_fraction", "vowel_opening_ratio",
-        "lag_ms", "lag_correlation")
+        "lag_ms", "lag_correlation", "open_vowel_gap_mm")
 
 
 def row(name: str, s) -> str:
@@ -29,6 +29,8 @@ def row(name: str, s) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--voices", default="espeak",
+                        help="the actor's voices for the procedural lines: 'espeak' (as in the docs' figures), 'all', or a list")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
 
@@ -40,6 +42,7 @@ def main() -> None:
     from talkstyle.vocab.attributes import Prompt, StyleAttributes
     from talkstyle.data.synth.person import PersonStyle
     from talkstyle.data.synth.procedural import perform
+    from talkstyle.data.synth.voices import resolve_voices
     from talkstyle.eval.lipsync import lipsync_report
 
     torch.set_num_threads(2)
@@ -53,11 +56,13 @@ def main() -> None:
         motion = animate(audio, PROMPT, checkpoint=args.checkpoint, progress=False)
         print(row(f"{name} (model)", lipsync_report(motion, audio)))
     totals = {"ground truth": [], "model": []}
+    voices = resolve_voices(args.voices)
     for i, line in enumerate(LINES):
-        clip = perform(Prompt("A person speaks.", StyleAttributes()), line, PersonStyle.from_id(f"bench{i}"), seed=i)
-        truth = lipsync_report(clip.motion, transcript=line)
+        person = PersonStyle.from_id(f"bench{i}", voices=voices)
+        clip = perform(Prompt("A person speaks.", StyleAttributes()), line, person, seed=i)
+        truth = lipsync_report(clip.motion, transcript=clip.line)     # the line as spoken (restarts)
         model = lipsync_report(animate(clip.motion.audio, PROMPT, checkpoint=args.checkpoint, progress=False),
-                               clip.motion.audio, transcript=line)
+                               clip.motion.audio, transcript=clip.line)
         print(row(f"procedural {i} ground truth", truth))
         print(row(f"procedural {i} model", model))
         totals["ground truth"].append(truth)
@@ -65,7 +70,8 @@ def main() -> None:
     for name, reports in totals.items():
         closed = sum(r.bilabial_closed_fraction * r.num_bilabials for r in reports) / sum(r.num_bilabials for r in reports)
         lag = np.mean([abs(r.lag_ms) for r in reports])
-        print(f"procedural {name}: bilabials closed {closed:.2f}, mean |lag| {lag:.0f} ms")
+        gap = sum(r.open_vowel_gap_mm * r.num_open_vowels for r in reports) / sum(r.num_open_vowels for r in reports)
+        print(f"procedural {name}: bilabials closed {closed:.2f}, mean |lag| {lag:.0f} ms, open-vowel gap {gap:.1f} mm")
 
 
 if __name__ == "__main__":
