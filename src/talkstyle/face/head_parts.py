@@ -226,6 +226,16 @@ def _shell(rig: FaceRig) -> list[Part]:
 
 
 # ====================================================================== posing
+def gaze_angles(weights: np.ndarray) -> dict[str, np.ndarray]:
+    """(T,52) -> {'left', 'right'}: (T,2) yaw, pitch in radians (yaw > 0 toward the subject's left,
+    pitch > 0 down), the Live Link CSV's eye angles."""
+    w = lambda n: np.asarray(weights)[:, INDEX[n]]                              # noqa: E731
+    return {"left": np.stack([w("eyeLookOutLeft") - w("eyeLookInLeft"),
+                              w("eyeLookDownLeft") - w("eyeLookUpLeft")], 1) * EYE_MAX_RAD,
+            "right": np.stack([w("eyeLookInRight") - w("eyeLookOutRight"),
+                               w("eyeLookDownRight") - w("eyeLookUpRight")], 1) * EYE_MAX_RAD}
+
+
 class HeadParts:
     """The extra meshes of the preview head, concatenated, and how to pose them from weights."""
 
@@ -255,14 +265,6 @@ class HeadParts:
         parts = [*_shell(rig), *_mouth(rig), *_teeth(rig), *left, *right]
         return cls(rig, parts, {"left": cl, "right": cr})
 
-    def gaze(self, weights: np.ndarray) -> dict[str, np.ndarray]:
-        """(T,52) -> {'left', 'right'}: (T,2) yaw, pitch in radians (yaw > 0 toward the subject's left)."""
-        w = lambda n: weights[:, INDEX[n]]                                      # noqa: E731
-        return {"left": np.stack([w("eyeLookOutLeft") - w("eyeLookInLeft"),
-                                  w("eyeLookDownLeft") - w("eyeLookUpLeft")], 1) * EYE_MAX_RAD,
-                "right": np.stack([w("eyeLookInRight") - w("eyeLookOutRight"),
-                                   w("eyeLookDownRight") - w("eyeLookUpRight")], 1) * EYE_MAX_RAD}
-
     def pose(self, weights: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
         """(T,52) weights [+ (T,3) head] -> (T, N, 3) float32 part vertices in mm."""
         w = np.asarray(weights, np.float64)
@@ -271,7 +273,7 @@ class HeadParts:
         rig = self.rig
         V = np.broadcast_to(self.vertices.astype(np.float64), (T, *self.vertices.shape)).copy()
         # Eyes: turn about their centres (pitch about x, then yaw about y).
-        for side, (yaw, pitch) in ((s, g.T) for s, g in self.gaze(w).items()):
+        for side, (yaw, pitch) in ((s, g.T) for s, g in gaze_angles(w).items()):
             idx, c = self.follows[f"eye_{side}"], self.eye_centres[side]
             Rm = head_rotation(np.stack([pitch, yaw, np.zeros(T)], 1))
             V[:, idx] = np.einsum("tij,tvj->tvi", Rm, V[:, idx] - c) + c
