@@ -1,6 +1,6 @@
 """Render every ARKit target of the FaceRig at weight 1 into one labelled PNG.
 
-    python scripts/contact_sheet.py docs/contact_sheet.png [--size 288]
+    python scripts/contact_sheet.py docs/contact_sheet.png [--size 288] [--mask]
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def main() -> None:
     ap.add_argument("out")
     ap.add_argument("--size", type=int, default=288)
     ap.add_argument("--columns", type=int, default=8)
+    ap.add_argument("--mask", action="store_true", help="the face mask alone, without eyes, teeth and head")
     args = ap.parse_args()
     names = ["neutral", *ARKIT_NAMES]
     weights = np.zeros((len(names), 52), np.float32)
@@ -29,14 +30,14 @@ def main() -> None:
     weights[close, ARKIT_NAMES.index("jawOpen")] = 1.0
     names[close] = "mouthClose (+jawOpen)"
     rig = FaceRig.default()
-    verts = rig.decode(FaceMotion(weights, np.zeros((len(names), 3))))
-    r = Renderer(size=args.size, rig=rig, samples=4)
+    motion = FaceMotion(weights, np.zeros((len(names), 3)))
+    r = Renderer(size=args.size, rig=rig, samples=4, head=not args.mask)
     bg = np.round(np.array(BACKGROUND) * 255).astype(np.uint8)
     s = args.size
     # Crop each frame to the face (the preview camera leaves room for head turns) under a label band.
     crop = (slice(int(0.07 * s), int(0.97 * s)), slice(int(0.17 * s), int(0.83 * s)))
     band = np.broadcast_to(bg, (max(18, s // 12), crop[1].stop - crop[1].start, 3))
-    tiles = [caption(np.concatenate([band, img[crop]]), name) for img, name in zip(r.render(verts), names)]
+    tiles = [caption(np.concatenate([band, img[crop]]), name) for img, name in zip(r.render_motion(motion), names)]
     r.release()
     rows = -(-len(tiles) // args.columns)
     th, tw = tiles[0].shape[:2]

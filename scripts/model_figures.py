@@ -24,6 +24,7 @@ from talkstyle.animate import animate  # noqa: E402
 from talkstyle.audio import load_audio  # noqa: E402
 from talkstyle.audio.samples import speech_path  # noqa: E402
 from talkstyle.errors import TalkstyleError  # noqa: E402
+from talkstyle.face.motion import FaceMotion  # noqa: E402
 
 STYLES = ["A man speaks with a strong happy expression.", "A woman speaks with an intense angry expression.",
           "A sad old man whispers.", "A girl speaks with a vivid surprised expression.",
@@ -50,12 +51,12 @@ def styles_figure(audio: np.ndarray, checkpoint: str | None, path: Path, moments
     from talkstyle.render.grid import caption
     from talkstyle.render.renderer import Renderer
 
-    renderer = Renderer(size=213)
+    renderer = Renderer(size=213, head=True)
     rows = []
     for style in STYLES:
         motion = animate(audio, style, checkpoint=checkpoint, progress=False)
-        verts = renderer.rig.decode(motion)
-        tiles = [renderer.render_frame(verts[int(m * motion.num_frames)]) for m in moments]
+        frames = [int(m * motion.num_frames) for m in moments]
+        tiles = list(renderer.render_motion(FaceMotion(motion.weights[frames], motion.head[frames], motion.fps)))
         tiles[0] = caption(tiles[0], style or "no style")
         rows.append(np.concatenate(tiles, 1))
     Image.fromarray(np.concatenate(rows, 0)).save(path, quality=88)

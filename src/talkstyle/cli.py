@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from .commands import capture, data, evaluate, export, generate, media, synth
+from .commands import capture, data, evaluate, export, generate, media, retarget, synth
 from .errors import TalkstyleError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -22,6 +22,7 @@ app.add_typer(data_app, name="data")
 app.command()(media.render)
 app.command()(media.demo)
 app.command()(export.export)
+app.command()(retarget.retarget)
 data_app.command()(data.prompts)
 data_app.command()(data.parse)
 data_app.command()(data.report)

@@ -48,8 +48,13 @@ def head_quaternions(head: np.ndarray) -> np.ndarray:
     qx = np.stack([np.sin(p), zero, zero, np.cos(p)], 1)
     qy = np.stack([zero, np.sin(y), zero, np.cos(y)], 1)
     qz = np.stack([zero, zero, np.sin(r), np.cos(r)], 1)
-    q = _qmul(_qmul(qy, qx), qz)
-    # Keep neighbours in the same hemisphere so that slerp between keys takes the short way.
+    return continuous_quaternions(_qmul(_qmul(qy, qx), qz))
+
+
+def continuous_quaternions(q: np.ndarray) -> np.ndarray:
+    """(T,4) quaternions with signs flipped so that neighbours lie in the same hemisphere
+    (slerp between keys then takes the short way); float32."""
+    q = np.array(q, np.float64)
     flip = np.cumprod(np.where(np.sum(q[1:] * q[:-1], 1) < 0, -1.0, 1.0))
     q[1:] *= flip[:, None]
     return q.astype(np.float32)
@@ -68,8 +73,8 @@ def _qmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 class _Blob:
     """Appends arrays to one binary buffer and makes a bufferView + accessor for each."""
 
-    def __init__(self, gltf: gl.GLTF2):
-        self.gltf, self.data = gltf, bytearray()
+    def __init__(self, gltf: gl.GLTF2, data: bytes = b""):
+        self.gltf, self.data = gltf, bytearray(data)   # `data`: an existing buffer 0 to append to
 
     def add(self, array: np.ndarray, kind: str, target: int | None = None, bounds: bool = False) -> int:
         array = np.ascontiguousarray(array)

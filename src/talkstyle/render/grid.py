@@ -28,12 +28,14 @@ def _frames(motions: Sequence[FaceMotion], captions: Sequence[str] | None, rende
     rig = renderer.rig
     n = max(len(m) for m in motions)
     verts = [rig.decode(m) for m in motions]
+    parts = [renderer.parts.pose(m.weights, m.head) if renderer.parts is not None else None for m in motions]
     rows = -(-len(motions) // columns)
     s = renderer.size
     for t in range(n):
         canvas = np.zeros((rows * s, columns * s, 3), np.uint8)
         for i, v in enumerate(verts):
-            img = renderer.render_frame(v[min(t, len(v) - 1)])
+            f = min(t, len(v) - 1)
+            img = renderer.render_frame(v[f], None if parts[i] is None else parts[i][f])
             if captions:
                 img = caption(img, captions[i])
             r, c = divmod(i, columns)
@@ -54,7 +56,7 @@ def render_grid(motions: Sequence[FaceMotion], path: str | Path, captions: Seque
     if audio is None and motions[0].audio is not None:
         audio, sample_rate = motions[0].audio, motions[0].sample_rate
     columns = columns or min(len(motions), 4)
-    renderer = Renderer(size=size, rig=FaceRig.default())
+    renderer = Renderer(size=size, rig=FaceRig.default(), head=True)   # the whole head: eyes, teeth, hair
     try:
         return write_video(path, _frames(motions, captions, renderer, columns), motions[0].fps, audio, sample_rate,
                            total=max(len(m) for m in motions), progress=progress)

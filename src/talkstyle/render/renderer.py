@@ -6,6 +6,9 @@ opened, a numba z-buffer rasteriser takes over (slower; a message says so).
 Shading: smooth vertex normals, one directional light plus ambient, a skin colour or an RGB
 texture in the mesh's UV space (u to the right, v downward, as MediaPipe's canonical UVs);
 the mouth and eye openings are filled with a dark interior drawn just behind the lips and lids.
+With `head=True` the rest of the head (face/head_parts.py: eyeballs, teeth, tongue, mouth
+interior, skull, hair, neck) is drawn instead of that fill, each part in its own flat colour;
+`render(vertices, parts)` then takes the posed part vertices too (`render_motion` does both).
 """
 from __future__ import annotations
 
@@ -98,7 +101,7 @@ class Renderer:
     def __init__(self, size: int = 512, texture: np.ndarray | None = None,
                  light_dir: Iterable[float] = LIGHT_DIR, rig: FaceRig | None = None,
                  background: tuple[float, float, float] = BACKGROUND, samples: int = 0,
-                 backend: str = "auto"):
+                 backend: str = "auto", head: bool = False):
         if not 16 <= size <= 4096:
             raise TalkstyleError(f"render size must be in [16, 4096], got {size}")
         self.size = int(size)
@@ -113,6 +116,12 @@ class Renderer:
         self.texture = _check_texture(texture)
         self.mvp = camera_matrix(self.size)
         self._normals = _Normals(self.rig.triangles, len(self.rig.neutral))
+        self.parts = None
+        if head:
+            from ..face.head_parts import HeadParts
+
+            self.parts = HeadParts.default()
+            self._part_normals = _Normals(self.parts.triangles, len(self.parts.vertices))
         if backend not in ("auto", "egl", "numpy"):
             raise TalkstyleError(f"unknown render backend {backend!r} (auto, egl, numpy)")
         self._gl = None
@@ -130,19 +139,31 @@ class Renderer:
     def backend(self) -> str:
         return "egl" if self._gl is not None else "numpy"
 
-    def render(self, vertices: np.ndarray) -> Iterator[np.ndarray]:
-        """Yield one (size, size, 3) uint8 frame per (468,3) vertex set."""
+    def render(self, vertices: np.ndarray, parts: np.ndarray | None = None) -> Iterator[np.ndarray]:
+        """Yield one (size, size, 3) uint8 frame per (468,3) vertex set; with `head=True`, `parts`
+        are the matching (T, N, 3) posed head parts (HeadParts.pose)."""
         vertices = np.asarray(vertices, np.float32)
         if vertices.ndim == 2:
             vertices = vertices[None]
         if vertices.ndim != 3 or vertices.shape[1:] != self.rig.neutral.shape:
             raise TalkstyleError(f"vertices must be (T, 468, 3), got {vertices.shape}")
-        for v in vertices:
+        if (parts is None) != (self.parts is None):
+            raise TalkstyleError("head parts are drawn by a Renderer(head=True), and it needs them")
+        if parts is not None:
+            parts = np.asarray(parts, np.float32).reshape(len(vertices), -1, 3)
+        for i, v in enumerate(vertices):
             n = self._normals(v)
-            yield self._gl.frame(v, n) if self._gl is not None else _numpy_frame(self, v, n)
+            p = None if parts is None else (parts[i], self._part_normals(parts[i]))
+            yield self._gl.frame(v, n, p) if self._gl is not None else _numpy_frame(self, v, n, p)
 
-    def render_frame(self, vertices: np.ndarray) -> np.ndarray:
-        return next(self.render(vertices[None]))
+    def render_frame(self, vertices: np.ndarray, parts: np.ndarray | None = None) -> np.ndarray:
+        return next(self.render(vertices[None], None if parts is None else parts[None]))
+
+    def render_motion(self, motion) -> Iterator[np.ndarray]:
+        """Frames of a FaceMotion: the rig decoded, and the head parts posed when drawn."""
+        vertices = self.rig.decode(motion)
+        parts = None if self.parts is None else self.parts.pose(motion.weights, motion.head)
+        return self.render(vertices, parts)
 
     def release(self) -> None:
         if self._gl is not None:
@@ -184,8 +205,18 @@ class _GLBackend:
             self.tex.build_mipmaps()
             self.tex.use(0)
             self.prog["tex"].value = 0
+        self.parts = []
+        if r.parts is not None:
+            m = len(r.parts.vertices)
+            self.part_pos, self.part_nrm = ctx.buffer(reserve=m * 12), ctx.buffer(reserve=m * 12)
+            zero_uv = ctx.buffer(np.zeros((m, 2), np.float32).tobytes())
+            part_content = [(self.part_pos, "3f", "in_pos"), (self.part_nrm, "3f", "in_normal"),
+                            (zero_uv, "2f", "in_uv")]
+            for tris, colour, lit, _ in r.parts.groups:
+                vao = ctx.vertex_array(self.prog, part_content, ctx.buffer(tris.astype(np.int32).tobytes()))
+                self.parts.append((vao, colour, lit))
 
-    def frame(self, v: np.ndarray, n: np.ndarray) -> np.ndarray:
+    def frame(self, v: np.ndarray, n: np.ndarray, parts: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         import moderngl
 
         ctx, prog = self.ctx, self.prog
@@ -200,10 +231,18 @@ class _GLBackend:
         prog["depth_bias"].value = 0.0
         self.skin.render()
         prog["textured"].value = False
-        prog["lit"].value = False
-        prog["base"].value = INTERIOR
-        prog["depth_bias"].value = 0.002
-        self.fill.render()
+        if parts is None:
+            prog["lit"].value = False
+            prog["base"].value = INTERIOR
+            prog["depth_bias"].value = 0.002
+            self.fill.render()
+        else:
+            self.part_pos.write(parts[0].tobytes())
+            self.part_nrm.write(parts[1].tobytes())
+            for vao, colour, lit in self.parts:
+                prog["lit"].value = lit
+                prog["base"].value = colour
+                vao.render()
         if self.ms_fbo is not self.fbo:
             ctx.copy_framebuffer(self.fbo, self.ms_fbo)      # resolve the multisampled image
         img = np.frombuffer(self.fbo.read(components=3), np.uint8).reshape(self.r.size, self.r.size, 3)
@@ -213,36 +252,57 @@ class _GLBackend:
         self.ctx.release()
 
 
-def _numpy_frame(r: Renderer, v: np.ndarray, n: np.ndarray) -> np.ndarray:
+def _numpy_frame(r: Renderer, v: np.ndarray, n: np.ndarray,
+                 parts: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Fallback: a numba z-buffer rasteriser. Lighting is per vertex (Gouraud), the texture is
-    sampled per pixel at the interpolated UV; the interior fill sits just behind the surface."""
+    sampled per pixel at the interpolated UV; the interior fill sits just behind the surface.
+    Head parts are flat colours from a palette (flag 2 + their group index)."""
     size = r.size
-    clip = np.c_[v, np.ones(len(v))] @ r.mvp.T
-    ndc = clip[:, :3] / clip[:, 3:]
-    xy = np.c_[(ndc[:, 0] + 1) * size / 2, (1 - ndc[:, 1]) * size / 2]
+    mvp = r.mvp
+
+    def project(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        clip = np.c_[p, np.ones(len(p))] @ mvp.T
+        ndc = clip[:, :3] / clip[:, 3:]
+        return np.c_[(ndc[:, 0] + 1) * size / 2, (1 - ndc[:, 1]) * size / 2], ndc[:, 2]
+
+    xy, z = project(v)
     light = 0.32 + 0.72 * np.clip(n @ r.light_dir, 0, None)
     attrs = np.c_[light, r.rig.uvs].astype(np.float64)          # per vertex: light, u, v
     zbuf = np.full((size, size), np.inf)
-    buf = np.zeros((size, size, 4))                              # light, u, v, interior flag
-    _raster(xy, ndc[:, 2], attrs, r.rig.triangles, 0.0, 0.0, zbuf, buf)
-    _raster(xy, ndc[:, 2], attrs, r.rig.fill_triangles, 0.002, 1.0, zbuf, buf)
+    buf = np.zeros((size, size, 4))                              # light, u, v, flag
+    _raster(xy, z, attrs, r.rig.triangles, 0.0, 0.0, zbuf, buf)
+    palette = np.asarray([INTERIOR], np.float64) * 255.0
+    if parts is None:
+        _raster(xy, z, attrs, r.rig.fill_triangles, 0.002, 1.0, zbuf, buf)
+    else:
+        pxy, pz = project(parts[0])
+        plight = 0.32 + 0.72 * np.clip(parts[1] @ r.light_dir, 0, None)
+        palette = np.asarray([INTERIOR] + [c for _, c, _, _ in r.parts.groups], np.float64) * 255.0
+        for g, (tris, _, lit, _) in enumerate(r.parts.groups):
+            pattrs = np.c_[plight if lit else np.ones(len(plight)), np.zeros((len(plight), 2))]
+            _raster(pxy, pz, pattrs, tris, 0.0, 2.0 + g, zbuf, buf)
     img = np.empty((size, size, 3), np.uint8)
-    _shade(zbuf, buf, r.texture, np.asarray(INTERIOR) * 255.0, np.asarray(r.background) * 255.0, img)
+    _shade(zbuf, buf, r.texture, palette, np.asarray(r.background) * 255.0, img)
     return img
 
 
 @numba.njit(cache=True)
-def _shade(zbuf, buf, texture, interior, background, img):
-    """Per pixel: background, dark interior, or the texel at (u, v) times the lighting."""
+def _shade(zbuf, buf, texture, palette, background, img):
+    """Per pixel: background, dark interior (flag 1), a head part's colour times its lighting
+    (flag 2 + part), or the texel at (u, v) times the lighting."""
     th, tw = texture.shape[0], texture.shape[1]
     for y in range(zbuf.shape[0]):
         for x in range(zbuf.shape[1]):
             if zbuf[y, x] == np.inf:
                 for k in range(3):
                     img[y, x, k] = np.uint8(background[k] + 0.5)
+            elif buf[y, x, 3] > 1.5:
+                g = int(buf[y, x, 3] - 1.0 + 0.5)
+                for k in range(3):
+                    img[y, x, k] = np.uint8(min(palette[g, k] * buf[y, x, 0], 255.0) + 0.5)
             elif buf[y, x, 3] > 0.5:
                 for k in range(3):
-                    img[y, x, k] = np.uint8(interior[k] + 0.5)
+                    img[y, x, k] = np.uint8(palette[0, k] + 0.5)
             else:
                 ty = min(max(int(buf[y, x, 2] * th), 0), th - 1)
                 tx = min(max(int(buf[y, x, 1] * tw), 0), tw - 1)
