@@ -79,7 +79,7 @@ def audio_stats(lines: list[str]) -> None:
     how well the phone times match the energy envelope (vowel vs pause/closure loudness)."""
     import librosa
 
-    from talkstyle.audio.tts import is_vowel
+    from talkstyle.data.synth.voice_rules import is_vowel
 
     def contrast(clip) -> float:
         a, sr = clip.motion.audio, clip.motion.sample_rate

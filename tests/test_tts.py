@@ -1,10 +1,11 @@
-"""espeak-ng TTS: audio, phone timings, prosody by style words, singing."""
+"""The speech engines (espeak-ng, piper) and the actor's voice rules: prosody by style words, singing."""
 import threading
 
 import numpy as np
 import pytest
 
-from talkstyle.audio.tts import Prosody, hold_vowels, is_vowel, shape_prosody, speak, voice_name
+from talkstyle.audio.tts import Prosody, speak
+from talkstyle.data.synth.voice_rules import hold_vowels, is_vowel, shape_prosody, voice_name
 from talkstyle.errors import TalkstyleError
 
 LINE = "Maybe a big apple pie would make Bob happy."

@@ -14,17 +14,13 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from ..errors import TalkstyleError
 from ..vocab.attributes import Phone
 from .io import SAMPLE_RATE, load_audio
 from .phones import phones_to_ipa
-
-if TYPE_CHECKING:
-    from .tts import Speech
+from .tts import Speech
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,14 +100,12 @@ def _flite(text: str, voice: FestvoxVoice, stretch: float, f0: float | None, wav
 
 
 def speak_festvox(text: str, voice: str, rate_factor: float = 1.0, f0: float | None = None,
-                  volume: float = 1.0) -> "Speech":
+                  volume: float = 1.0) -> Speech:
     """Synthesise `text` with a Festival / Flite voice: 16 kHz float32 audio and IPA phones.
 
     `rate_factor` > 1 speaks faster (ignored by voices without rate control); `f0` is the base
     pitch in Hz (None: the voice's own).
     """
-    from .tts import Speech
-
     if not text.split():
         raise TalkstyleError("nothing to speak: the line is empty")
     if voice not in BY_NAME:

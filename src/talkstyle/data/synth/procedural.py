@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ...audio.festvox import speak_festvox
-from ...audio.tts import (Prosody, Speech, hold_vowels, melody, pad_silence, shape_prosody, speak, speak_piper,
-                          voice_name)
+from ...audio.tts import Prosody, Speech, speak, speak_piper
 from ...errors import TalkstyleError
 from ...face.arkit import INDEX
 from ...face.motion import DEFAULT_FPS, FaceMotion
@@ -29,6 +28,7 @@ from .expression import blink_weights, brow_weights, delivery_weights, emotion_w
 from .head import head_rotation
 from .person import PersonStyle
 from .visemes import arkit_vector, mouth_track, seal_lips
+from .voice_rules import hold_vowels, melody, pad_silence, shape_prosody, voice_name
 from .voices import ESPEAK, PIPER
 
 # How wide the mouth moves per delivery; high-arousal emotions open it further with intensity.

@@ -15,9 +15,9 @@ import dataclasses
 
 import numpy as np
 
-from ...audio.tts import is_vowel
 from ...vocab.attributes import Phone
 from ...face.arkit import INDEX, NUM_BLENDSHAPES
+from .voice_rules import is_vowel
 
 LEAD_S = 0.04                       # mouth moves about one frame before the sound (typical; per person)
 ROUNDING = ("mouthPucker", "mouthFunnel")
