@@ -68,7 +68,7 @@ def test_bounded_solver_matches_scipy():
 
 def test_fit_recovers_weights_from_model_landmarks():
     from talkstyle.data.capture import OBSERVABLE
-    from talkstyle.data.capture.calibrate import capture_model
+    from talkstyle.data.capture.landmark_model import capture_model
     from talkstyle.data.capture.fit import LandmarkModel, fit_weights
     from talkstyle.face.arkit import INDEX
 
@@ -92,7 +92,7 @@ def test_fit_keeps_a_held_expression_out_of_the_neutral():
     """A smile held through the whole clip is an expression, not the person's identity (the
     shipped model: its identity prior and clip-average prior tell them apart)."""
     from talkstyle.data.capture import OBSERVABLE
-    from talkstyle.data.capture.calibrate import capture_model
+    from talkstyle.data.capture.landmark_model import capture_model
     from talkstyle.data.capture.fit import fit_weights
     from talkstyle.face.arkit import INDEX
 

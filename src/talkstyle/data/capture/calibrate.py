@@ -10,114 +10,25 @@ target at a fixed weight, and the frontalised landmarks give the neutral and the
 landmark space. Also measured: how the neutral drifts with head pose, the offsets MediaPipe gives
 on varied faces (painted variants on perturbed rig shapes: the identity prior), the weight priors
 of procedural clips and the head-angle gain. None of it uses the benchmark's texture, prompts or
-persons. The result ships as assets/landmark_model.npz; this module regenerates it (~5 minutes):
+persons. The result ships as assets/landmark_model.npz (loaded at run time by landmark_model.py);
+this module regenerates it offline (~5 minutes), on faces varied by variation.py:
 
     .venv/bin/python -m talkstyle.data.capture.calibrate
 """
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from ...face.arkit import NUM_BLENDSHAPES
+from .landmark_model import ASSET
+from .variation import identity_shape, painted_variant, random_light
 
-if TYPE_CHECKING:
-    from .fit import LandmarkModel
-
-ASSET = Path(__file__).parent / "assets" / "landmark_model.npz"
 WEIGHT = 0.6                                              # targets are measured at this weight
 POSES_DEG = [(0, 0, 0), (0, 15, 0), (0, -15, 0)]          # targets are measured at these poses
 NUM_TEXTURE_VARIANTS = 3                                  # ... on the default texture and these
 NUM_IDENTITIES = 200                                      # samples of the identity prior
 SWEEP_LIGHTS = [(0.0, 0.3, 1.0), (-0.6, 0.4, 0.8), (0.6, 0.0, 0.8)]   # the pose sweeps: front, left, right
 SEED = 2024
-
-
-@functools.lru_cache(maxsize=1)
-def capture_model() -> "LandmarkModel":
-    """The whole LandmarkModel the fit uses (fit.py)."""
-    from .fit import LandmarkModel
-
-    with np.load(ASSET) as z:
-        f = {k: z[k].astype(np.float64) for k in ("neutral", "deltas", "pose_neutral", "identity", "prior_mean",
-                                                  "prior_cov", "clip_mean", "clip_prob", "clip_cov")}
-    # Second moment E[w w']: the covariance of a zero-mean prior (most shapes rest at 0 most of the time).
-    prior = f["prior_cov"] + np.outer(f["prior_mean"], f["prior_mean"])
-    return LandmarkModel(f["neutral"], f["deltas"], f["pose_neutral"], f["identity"], prior,
-                         f["clip_mean"], f["clip_prob"], f["clip_cov"])
-
-
-@functools.lru_cache(maxsize=1)
-def pose_correction() -> tuple[np.ndarray, np.ndarray]:
-    """(gain (3,), offset (3,) radians): corrected angle = gain * weak-perspective angle + offset."""
-    with np.load(ASSET) as z:
-        return z["pose_gain"].astype(np.float64), np.deg2rad(z["pose_offset_deg"].astype(np.float64))
-
-
-def painted_variant(rng: np.random.Generator, size: int = 512) -> np.ndarray:
-    """A variant of the default painted texture: lip outline scaled (fuller or thinner, wider or
-    narrower) and its colour closer to or further from the skin, brows higher or lower, thicker or
-    thinner, darker or lighter, lash lines on the upper lids or not, skin tone. Where these edges
-    sit is where MediaPipe puts the lips, lids and brows, so each variant shifts the landmarks the
-    way a different face does."""
-    import cv2
-
-    from ...face import regions as R
-    from ...face.rig import FaceRig
-    from ...render.paint import BROW_RGB, LIP_RGB, SKIN_RGB
-
-    uv = FaceRig.default().uvs * size
-    poly = lambda pts: np.round(pts).astype(np.int32)      # noqa: E731
-    colour = lambda rgb: tuple(float(x) for x in np.clip(rgb, 0, 255))   # noqa: E731
-    skin = np.array(SKIN_RGB) * rng.uniform(0.55, 1.1) * rng.uniform(0.93, 1.07, 3)
-    img = np.zeros((size, size, 3), np.uint8)
-    img[:] = np.clip(skin, 0, 255).astype(np.uint8)
-    lips = uv[R.LIPS_OUTER]
-    centre = lips.mean(0)
-    lips = centre + (lips - centre) * np.array([rng.uniform(0.92, 1.08), rng.uniform(0.8, 1.3)])
-    a = rng.uniform(0.35, 1.0)
-    cv2.fillPoly(img, [poly(lips)], colour(a * np.array(LIP_RGB) + (1 - a) * skin), cv2.LINE_AA)
-    shift, thickness = rng.normal(0.0, 2.5), rng.uniform(0.6, 1.4)
-    brow = colour(np.array(BROW_RGB) * rng.uniform(0.5, 1.2))
-    for upper, lower in ((R.BROW_LEFT_UPPER, R.BROW_LEFT_LOWER), (R.BROW_RIGHT_UPPER, R.BROW_RIGHT_LOWER)):
-        mid = (uv[upper] + uv[lower]) / 2
-        u = mid + (uv[upper] - mid) * thickness + [0.0, shift]
-        lo = mid + (uv[lower] - mid) * thickness + [0.0, shift]
-        cv2.fillPoly(img, [poly(np.r_[u, lo[::-1]])], brow, cv2.LINE_AA)
-    if rng.random() < 0.6:
-        width = max(1, int(rng.uniform(1, 4)))
-        for lid in (R.EYE_LEFT_UPPER, R.EYE_RIGHT_UPPER):
-            cv2.polylines(img, [poly(uv[lid])], False, (40, 30, 30), width, cv2.LINE_AA)
-    k = max(3, size // 128) | 1                             # soft edges, as on a face
-    return cv2.GaussianBlur(img, (k, k), 0)
-
-
-def identity_shape(rng: np.random.Generator, P: np.ndarray) -> np.ndarray:
-    """(N, 3) mm: a left-right symmetric change of face proportions on the neutral P: mouth
-    wider/narrower and fuller/thinner, eyes larger/smaller, brows higher/lower, nose larger/smaller,
-    chin longer/shorter; each feature scaled about its centre with a smooth falloff."""
-    from ...face import regions as R
-
-    def falloff(idx, radius):
-        return np.clip(1 - (np.linalg.norm(P - P[idx].mean(0), axis=1) / radius) ** 2, 0, 1) ** 2
-
-    def scale_about(idx, radius, sx, sy, sz=0.0):
-        return falloff(idx, radius)[:, None] * (P - P[idx].mean(0)) * np.array([sx, sy, sz])
-
-    d = scale_about(R.LIPS, 35.0, rng.normal(0, 0.06), rng.normal(0, 0.1))
-    ex, ey = rng.normal(0, 0.06), rng.normal(0, 0.08)
-    d += scale_about(R.EYE_LEFT, 18.0, ex, ey) + scale_about(R.EYE_RIGHT, 18.0, ex, ey)
-    raise_mm = rng.normal(0, 2.0)
-    for brow in (np.r_[R.BROW_LEFT_UPPER, R.BROW_LEFT_LOWER], np.r_[R.BROW_RIGHT_UPPER, R.BROW_RIGHT_LOWER]):
-        d[:, 1] += raise_mm * falloff(brow, 25.0)
-    nose = np.r_[R.NOSE_WING_LEFT, R.NOSE_WING_RIGHT, R.NOSE_TIP]
-    d += scale_about(nose, 30.0, *rng.normal(0, 0.06, 3))
-    chin = P[:, 1] < P[R.LIPS_LOWER_OUTER, 1].min()
-    d[chin, 1] += rng.normal(0, 0.06) * (P[chin, 1] - P[R.LIPS_LOWER_OUTER, 1].min())
-    return d
 
 
 def _track_renders(renderer, vertices: np.ndarray) -> np.ndarray:
@@ -201,11 +112,6 @@ def _frontal(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     pose = fit_pose(points, rig.neutral, rigid)
     front = frontalise(points, pose, rig.neutral, rigid, depth_scale(points, pose, rig.neutral, rigid))
     return front, euler_from_rotation(pose.rotation.astype(np.float64))
-
-
-def random_light(rng: np.random.Generator) -> tuple[float, float, float]:
-    """A light from the front half, varied around the preview's."""
-    return tuple(float(x) for x in rng.normal(0.0, 0.4, 3) + np.array([0.0, 0.25, 1.0]))
 
 
 def measure(size: int = 512, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:

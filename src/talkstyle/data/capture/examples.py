@@ -2,8 +2,8 @@
 faces, tracked by MediaPipe as a capture tracks a video, kept with their ground truth.
 
 Each example is one take of the procedural actor (a sampled prompt, a line, a person) decoded on
-a perturbed rig shape (calibrate.identity_shape), painted with a random variant of the default
-texture (calibrate.painted_variant) with blotchy shading and skin grain over it, lit from its own
+a perturbed rig shape (variation.identity_shape), painted with a random variant of the default
+texture (variation.painted_variant) with blotchy shading and skin grain over it, lit from its own
 direction, with a constant head-pose offset added to the actor's head motion. Nothing here uses
 the benchmark's texture (skimage's astronaut), persons or lines.
 
@@ -68,7 +68,7 @@ def make_example(i: int, size: int = 512) -> Example:
     from ..prompts import sample_prompts
     from ..synth.person import PersonStyle
     from ..synth.procedural import perform
-    from .calibrate import identity_shape, painted_variant, random_light
+    from .variation import identity_shape, painted_variant, random_light
     from .landmarks import track_frames
 
     rng = np.random.default_rng([SEED, i])

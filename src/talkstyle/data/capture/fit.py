@@ -5,7 +5,8 @@ rescaled to match the template), then explained as
 
     landmarks_t = neutral(pose_t) + identity + sum_k w_tk * target_k
 
-with the rig's neutral and targets as MediaPipe sees them (measured on renders, calibrate.py).
+with the rig's neutral and targets as MediaPipe sees them (measured on renders by calibrate.py,
+loaded by landmark_model.py).
 Three parts, each from calibration data kept apart from the benchmark:
 
 - neutral(pose): MediaPipe's view of the neutral face drifts with head pose (its depth is a

@@ -58,7 +58,7 @@ class TrackFit:
 def fit_track(track: LandmarkTrack, rig=None) -> TrackFit:
     """Head pose and the MAP weight fit of every frame with a face."""
     from ...face.rig import FaceRig
-    from .calibrate import capture_model
+    from .landmark_model import capture_model
     from .fit import depth_scale, fit_weights, frontalise
     from .pose import fit_pose, image_to_yup, rigid_vertices
 
@@ -77,7 +77,7 @@ def fit_track(track: LandmarkTrack, rig=None) -> TrackFit:
 def motion_from_landmarks(track: LandmarkTrack, rig=None, refine: bool = True) -> tuple[FaceMotion, np.ndarray]:
     """FaceMotion at the video's frame rate and the per-video neutral (468, 3) from landmarks.
     `refine`: correct the MAP weights with the learned refiner (refine.py)."""
-    from .calibrate import pose_correction
+    from .landmark_model import pose_correction
     from .refine import default_refiner
 
     found = track.found
