@@ -50,17 +50,17 @@ def grid(path: Path) -> None:
     from talkstyle.face.rig import FaceRig
     from talkstyle.render.renderer import Renderer
 
-    rig, renderer = FaceRig.default(), Renderer(size=224)
-    rows = []
-    for family in EMOTION_FAMILIES:
-        clip = take(family)
-        tiles = []
-        for label, k in moments(clip):
-            v = rig.decode_weights(clip.motion.weights[k:k + 1], clip.motion.head[k:k + 1])[0]
-            img = Image.fromarray(renderer.render_frame(v))
-            ImageDraw.Draw(img).text((6, 6), f"{family}: {label}", fill=(255, 230, 80))
-            tiles.append(np.asarray(img))
-        rows.append(np.concatenate(tiles, 1))
+    rig, rows = FaceRig.default(), []
+    with Renderer(size=224) as renderer:
+        for family in EMOTION_FAMILIES:
+            clip = take(family)
+            tiles = []
+            for label, k in moments(clip):
+                v = rig.decode_weights(clip.motion.weights[k:k + 1], clip.motion.head[k:k + 1])[0]
+                img = Image.fromarray(renderer.render_frame(v))
+                ImageDraw.Draw(img).text((6, 6), f"{family}: {label}", fill=(255, 230, 80))
+                tiles.append(np.asarray(img))
+            rows.append(np.concatenate(tiles, 1))
     Image.fromarray(np.concatenate(rows, 0)).quantize(128).save(path, optimize=True)   # small for the repo
 
 

@@ -65,10 +65,9 @@ def make_clip(i: int, workdir: Path, size: int = 512):
     head = m.head + np.deg2rad(np.array(pose, np.float32))
     m = dataclasses.replace(m, head=head)
     rig = FaceRig.default()
-    renderer = Renderer(size, texture=astronaut_texture(), light_dir=LIGHTS[i % 6])
     path = workdir / f"clip{i}.mp4"
-    write_video(path, renderer.render(rig.decode(m)), m.fps, audio=m.audio, sample_rate=m.sample_rate)
-    renderer.release()
+    with Renderer(size, texture=astronaut_texture(), light_dir=LIGHTS[i % 6]) as renderer:
+        write_video(path, renderer.render(rig.decode(m)), m.fps, audio=m.audio, sample_rate=m.sample_rate)
     return m, path
 
 

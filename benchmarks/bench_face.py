@@ -35,11 +35,10 @@ def main() -> None:
     big = FaceMotion(rng.random((20000, 52)) * 0.5, rng.normal(0, 0.1, (20000, 3)))
     t_decode, c_decode = best_of(lambda: rig.decode(big))
     verts = rig.decode(big.slice(0, args.frames))
-    r = Renderer(size=512, rig=rig)
-    r.render_frame(verts[0])                                   # warm-up (shader compile)
-    t_render, c_render = best_of(lambda: [None for _ in r.render(verts)])
-    print(f"renderer backend: {r.backend}")
-    r.release()
+    with Renderer(size=512, rig=rig) as r:
+        r.render_frame(verts[0])                                   # warm-up (shader compile)
+        t_render, c_render = best_of(lambda: [None for _ in r.render(verts)])
+        print(f"renderer backend: {r.backend}")
     for what, n, wall, cpu, target in (("decode", len(big), t_decode, c_decode, 50000),
                                        ("render 512x512", args.frames, t_render, c_render, 60)):
         print(f"{what}: {n / wall:,.1f} frames/s wall ({n / wall / target:.2f}x target {target:,}), "

@@ -31,14 +31,13 @@ def main() -> None:
     names[close] = "mouthClose (+jawOpen)"
     rig = FaceRig.default()
     motion = FaceMotion(weights, np.zeros((len(names), 3)))
-    r = Renderer(size=args.size, rig=rig, samples=4, head=not args.mask)
     bg = np.round(np.array(BACKGROUND) * 255).astype(np.uint8)
     s = args.size
     # Crop each frame to the face (the preview camera leaves room for head turns) under a label band.
     crop = (slice(int(0.07 * s), int(0.97 * s)), slice(int(0.17 * s), int(0.83 * s)))
     band = np.broadcast_to(bg, (max(18, s // 12), crop[1].stop - crop[1].start, 3))
-    tiles = [caption(np.concatenate([band, img[crop]]), name) for img, name in zip(r.render_motion(motion), names)]
-    r.release()
+    with Renderer(size=args.size, rig=rig, samples=4, head=not args.mask) as r:
+        tiles = [caption(np.concatenate([band, img[crop]]), name) for img, name in zip(r.render_motion(motion), names)]
     rows = -(-len(tiles) // args.columns)
     th, tw = tiles[0].shape[:2]
     sheet = np.zeros((rows * th, args.columns * tw, 3), np.uint8)

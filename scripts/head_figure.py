@@ -40,10 +40,9 @@ def main() -> None:
     head = m.head[frames].copy()
     front = FaceMotion(w[frames], head, m.fps)
     turned = FaceMotion(w[frames], head + [0.0, np.deg2rad(45), 0.0], m.fps)
-    r = Renderer(size=args.size, head=True, samples=4)
-    rows = [[caption(img, f"{name} (frame {f})") for img, name, f in zip(r.render_motion(front), picks, frames)],
-            list(r.render_motion(turned))]
-    r.release()
+    with Renderer(size=args.size, head=True, samples=4) as r:
+        rows = [[caption(img, f"{name} (frame {f})") for img, name, f in zip(r.render_motion(front), picks, frames)],
+                list(r.render_motion(turned))]
     from PIL import Image
 
     Image.fromarray(np.concatenate([np.concatenate(row, 1) for row in rows], 0)).save(args.out)

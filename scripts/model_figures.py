@@ -51,14 +51,14 @@ def styles_figure(audio: np.ndarray, checkpoint: str | None, path: Path, moments
     from talkstyle.render.grid import caption
     from talkstyle.render.renderer import Renderer
 
-    renderer = Renderer(size=213, head=True)
     rows = []
-    for style in STYLES:
-        motion = animate(audio, style, checkpoint=checkpoint, progress=False)
-        frames = [int(m * motion.num_frames) for m in moments]
-        tiles = list(renderer.render_motion(FaceMotion(motion.weights[frames], motion.head[frames], motion.fps)))
-        tiles[0] = caption(tiles[0], style or "no style")
-        rows.append(np.concatenate(tiles, 1))
+    with Renderer(size=213, head=True) as renderer:
+        for style in STYLES:
+            motion = animate(audio, style, checkpoint=checkpoint, progress=False)
+            frames = [int(m * motion.num_frames) for m in moments]
+            tiles = list(renderer.render_motion(FaceMotion(motion.weights[frames], motion.head[frames], motion.fps)))
+            tiles[0] = caption(tiles[0], style or "no style")
+            rows.append(np.concatenate(tiles, 1))
     Image.fromarray(np.concatenate(rows, 0)).save(path, quality=88)
 
 

@@ -91,12 +91,9 @@ def test_head_rotation_carries_the_parts(parts):
 
 
 def test_render_shows_eyes_and_teeth():
-    r = Renderer(size=256, head=True)
-    try:
+    with Renderer(size=256, head=True) as r:
         motion = FaceMotion(np.concatenate([np.zeros((1, 52)), _weights(jawOpen=0.8)]), np.zeros((2, 3)))
         rest, opened = list(r.render_motion(motion))
-    finally:
-        r.release()
     # The left eye's centre (the viewer's right) is sclera or iris, not the old dark fill.
     rig = FaceRig.default()
     from talkstyle.render.renderer import camera_matrix
@@ -121,18 +118,13 @@ def test_render_shows_eyes_and_teeth():
 
 def test_fallback_rasteriser_draws_the_parts_too():
     motion = FaceMotion(_weights(jawOpen=0.7, eyeLookOutLeft=1.0), np.array([[0.1, 0.4, 0.0]]))
-    a = Renderer(size=128, head=True)
-    b = Renderer(size=128, head=True, backend="numpy")
-    try:
+    with Renderer(size=128, head=True) as a, Renderer(size=128, head=True, backend="numpy") as b:
         fa, fb = next(a.render_motion(motion)), next(b.render_motion(motion))
-    finally:
-        a.release()
     assert np.abs(fa.astype(int) - fb).mean() < 8
 
 
 def test_head_renderer_needs_parts():
     from talkstyle.errors import TalkstyleError
 
-    r = Renderer(size=64, head=True, backend="numpy")
-    with pytest.raises(TalkstyleError, match="head parts"):
+    with Renderer(size=64, head=True, backend="numpy") as r, pytest.raises(TalkstyleError, match="head parts"):
         r.render_frame(FaceRig.default().neutral)

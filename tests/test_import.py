@@ -25,9 +25,8 @@ def folder(tmp_path_factory):
     text = "A woman speaks with a strong happy expression."
     m = perform(Prompt(text, parse_prompt(text, use_encoder=False)),
                 "Mama made a big map of the harbour.", PersonStyle.from_id("imp", "female"), 3).motion
-    r = Renderer(256, texture=astronaut_texture())
-    write_video(d / "talk.mp4", r.render(FaceRig.default().decode(m)), m.fps, audio=m.audio, sample_rate=m.sample_rate)
-    r.release()
+    with Renderer(256, texture=astronaut_texture()) as r:
+        write_video(d / "talk.mp4", r.render(FaceRig.default().decode(m)), m.fps, audio=m.audio, sample_rate=m.sample_rate)
     (d / "talk.txt").write_text(text + "\nperson: ann\nline: Mama made a big map of the harbour.\n")
     noise = (0.05 * np.random.default_rng(0).standard_normal(32000)).astype(np.float32)
     write_photo_video(d / "photo.mp4", seconds=2.0, size=256, audio=noise)

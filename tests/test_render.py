@@ -17,9 +17,8 @@ from talkstyle.render.video import write_video
 
 @pytest.fixture(scope="module")
 def renderer():
-    r = Renderer(size=128)
-    yield r
-    r.release()
+    with Renderer(size=128) as r:
+        yield r
 
 
 def _face_pixels(frame: np.ndarray) -> np.ndarray:
@@ -51,12 +50,23 @@ def test_fallback_rasteriser_matches_egl(renderer):
     w = np.zeros((1, 52), np.float32)
     w[0, ARKIT_NAMES.index("jawOpen")] = 0.6
     v = rig.decode_weights(w, np.array([[0.1, 0.3, 0.05]]))[0]
-    fallback = Renderer(size=128, backend="numpy")
-    assert fallback.backend == "numpy"
-    a, b = renderer.render_frame(v), fallback.render_frame(v)
+    with Renderer(size=128, backend="numpy") as fallback:
+        assert fallback.backend == "numpy"
+        a, b = renderer.render_frame(v), fallback.render_frame(v)
     ma, mb = _face_pixels(a), _face_pixels(b)
     assert (ma & mb).sum() / (ma | mb).sum() > 0.95                 # same silhouette and mouth
     assert np.abs(a.astype(int) - b).mean() < 6                     # and nearly the same shading
+
+
+def test_renderer_releases_its_gl_context_when_the_block_raises():
+    with pytest.raises(ValueError):
+        with Renderer(size=64) as r:
+            gl = r._gl
+            raise ValueError("boom")
+    assert r._gl is None
+    if gl is not None:        # EGL here: its context is gone, not leaked
+        with pytest.raises(Exception):
+            gl.ctx.buffer(reserve=4)
 
 
 def test_texture_and_light_are_used():
@@ -64,11 +74,14 @@ def test_texture_and_light_are_used():
     red = np.zeros((64, 64, 3), np.uint8)
     red[..., 0] = 255
     for backend in ("auto", "numpy"):
-        frame = Renderer(size=96, texture=red, backend=backend).render_frame(v)
+        with Renderer(size=96, texture=red, backend=backend) as r:
+            frame = r.render_frame(v)
         face = _face_pixels(frame)
         assert frame[face, 0].mean() > 3 * frame[face, 1].mean()   # the face is red
-    left = Renderer(size=96, light_dir=(-1, 0, 0.3)).render_frame(v).astype(int).sum(-1)
-    right = Renderer(size=96, light_dir=(1, 0, 0.3)).render_frame(v).astype(int).sum(-1)
+    with Renderer(size=96, light_dir=(-1, 0, 0.3)) as r:
+        left = r.render_frame(v).astype(int).sum(-1)
+    with Renderer(size=96, light_dir=(1, 0, 0.3)) as r:
+        right = r.render_frame(v).astype(int).sum(-1)
     assert left[:, :40].mean() > right[:, :40].mean() + 10           # lit from the viewer's left
 
 

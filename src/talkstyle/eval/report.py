@@ -276,11 +276,8 @@ def plot_frames(ev: Evaluation, path: Path, size: int = 256) -> None:
     f = int(np.argmax(clip.target.channel("jawOpen")))
     rig = FaceRig.default()
     panels = [("ground truth", clip.target)] + [(r.checkpoint.name, r.motions[MAIN_MODE][0]) for r in ev.runs]
-    renderer = Renderer(size=size, rig=rig)
-    try:
+    with Renderer(size=size, rig=rig) as renderer:
         images = [renderer.render_frame(rig.decode(m.slice(f, f + 1))[0]) for _, m in panels]
-    finally:
-        renderer.release()
     fig, axes = plt.subplots(1, len(panels), figsize=(2.2 * len(panels), 2.5), squeeze=False)
     for ax, (name, _), img in zip(axes[0], panels, images):
         ax.imshow(img)

@@ -56,12 +56,9 @@ def render_grid(motions: Sequence[FaceMotion], path: str | Path, captions: Seque
     if audio is None and motions[0].audio is not None:
         audio, sample_rate = motions[0].audio, motions[0].sample_rate
     columns = columns or min(len(motions), 4)
-    renderer = Renderer(size=size, rig=FaceRig.default(), head=True)   # the whole head: eyes, teeth, hair
-    try:
+    with Renderer(size=size, rig=FaceRig.default(), head=True) as renderer:   # the whole head: eyes, teeth, hair
         return write_video(path, _frames(motions, captions, renderer, columns), motions[0].fps, audio, sample_rate,
                            total=max(len(m) for m in motions), progress=progress)
-    finally:
-        renderer.release()
 
 
 def render_motion(motion: FaceMotion, path: str | Path, audio: np.ndarray | None = None,

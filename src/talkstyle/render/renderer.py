@@ -96,6 +96,8 @@ class Renderer:
     samples: MSAA samples (0 = none: 4x costs about 2.5x the CPU time on llvmpipe, and previews
     go through H.264 anyway; stills such as the contact sheet ask for 4); backend: "auto" (EGL,
     else numpy with a message), "egl" or "numpy".
+
+    A context manager: `with Renderer(...) as r:` releases the GL context however the block ends.
     """
 
     def __init__(self, size: int = 512, texture: np.ndarray | None = None,
@@ -166,9 +168,16 @@ class Renderer:
         return self.render(vertices, parts)
 
     def release(self) -> None:
+        """Free the GL context (idempotent); `with` calls it."""
         if self._gl is not None:
             self._gl.release()
             self._gl = None
+
+    def __enter__(self) -> "Renderer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
 
 
 def _check_texture(texture: np.ndarray) -> np.ndarray:

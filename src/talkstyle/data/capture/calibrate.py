@@ -57,15 +57,14 @@ def measure_pose_gain(size: int = 512) -> tuple[np.ndarray, np.ndarray]:
     rig = FaceRig.default()
     rigid = rigid_vertices(rig.deltas)
     sweep = np.arange(-35.0, 35.1, 5.0)
-    renderer = Renderer(size)
     gain, offset = np.ones(3), np.zeros(3)
-    for axis in range(3):
-        heads = np.zeros((len(sweep), 3), np.float32)
-        heads[:, axis] = np.deg2rad(sweep)
-        points = _track_renders(renderer, rig.decode_weights(np.zeros((len(sweep), NUM_BLENDSHAPES)), heads))
-        est = np.rad2deg(euler_from_rotation(fit_pose(points, rig.neutral, rigid).rotation.astype(np.float64)))
-        gain[axis] = (est[:, axis] @ sweep) / (est[:, axis] @ est[:, axis])
-    renderer.release()
+    with Renderer(size) as renderer:
+        for axis in range(3):
+            heads = np.zeros((len(sweep), 3), np.float32)
+            heads[:, axis] = np.deg2rad(sweep)
+            points = _track_renders(renderer, rig.decode_weights(np.zeros((len(sweep), NUM_BLENDSHAPES)), heads))
+            est = np.rad2deg(euler_from_rotation(fit_pose(points, rig.neutral, rigid).rotation.astype(np.float64)))
+            gain[axis] = (est[:, axis] @ sweep) / (est[:, axis] @ est[:, axis])
     return gain, offset
 
 
@@ -134,14 +133,14 @@ def measure(size: int = 512, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
     rest, held = np.flatnonzero(ramp == 0), np.flatnonzero(ramp == WEIGHT)
     neutral, deltas = [], []
     for v in range(1 + NUM_TEXTURE_VARIANTS):
-        renderer = Renderer(size) if v == 0 else Renderer(size, texture=painted_variant(rng), light_dir=random_light(rng))
-        for head in np.deg2rad(np.array(POSES_DEG, np.float32)):
-            points = _track_sequence(renderer, rig.decode_weights(weights, np.repeat(head[None], len(weights), 0)))
-            front = _frontal(points)[0].reshape(NUM_BLENDSHAPES, len(ramp), -1, 3)
-            base = front[:, rest].mean(1)
-            neutral.append(base.mean(0))
-            deltas.append((front[:, held].mean(1) - base) / WEIGHT)
-        renderer.release()
+        varied = {} if v == 0 else {"texture": painted_variant(rng), "light_dir": random_light(rng)}
+        with Renderer(size, **varied) as renderer:
+            for head in np.deg2rad(np.array(POSES_DEG, np.float32)):
+                points = _track_sequence(renderer, rig.decode_weights(weights, np.repeat(head[None], len(weights), 0)))
+                front = _frontal(points)[0].reshape(NUM_BLENDSHAPES, len(ramp), -1, 3)
+                base = front[:, rest].mean(1)
+                neutral.append(base.mean(0))
+                deltas.append((front[:, held].mean(1) - base) / WEIGHT)
     return np.mean(neutral, 0), np.mean(deltas, 0)
 
 
@@ -161,9 +160,8 @@ def measure_pose_neutral(neutral: np.ndarray, size: int = 512, frames: int = 240
                              12 * np.sin(2 * np.pi * 5 * t + 1.0)]).astype(np.float32)
     X, Y = [], []
     for s, light in enumerate(SWEEP_LIGHTS):
-        renderer = Renderer(size, light_dir=light)
-        points = _track_sequence(renderer, rig.decode_weights(np.zeros((frames, NUM_BLENDSHAPES), np.float32), heads))
-        renderer.release()
+        with Renderer(size, light_dir=light) as renderer:
+            points = _track_sequence(renderer, rig.decode_weights(np.zeros((frames, NUM_BLENDSHAPES), np.float32), heads))
         front, angles = _frontal(points)
         X.append(np.c_[np.eye(len(SWEEP_LIGHTS))[np.full(frames, s)], pose_features(angles)[:, 1:]])
         Y.append((front - neutral).reshape(frames, -1))
@@ -191,13 +189,11 @@ def measure_identity(neutral: np.ndarray, pose_neutral: np.ndarray, size: int = 
         texture, light = painted_variant(rng), random_light(rng)
         shape = identity_shape(rng, rig.neutral.astype(np.float64))
         vertices = rest + np.einsum("tij,nj->tni", head_rotation(heads), shape).astype(np.float32)
-        renderer = Renderer(size, texture=texture, light_dir=light)
         try:
-            points = _track_sequence(renderer, vertices)
+            with Renderer(size, texture=texture, light_dir=light) as renderer:
+                points = _track_sequence(renderer, vertices)
         except RuntimeError:        # a painting MediaPipe does not take for a face: no sample
             continue
-        finally:
-            renderer.release()
         front, angles = _frontal(points)
         model = neutral + np.einsum("tf,fnj->tnj", pose_features(angles), pose_neutral)
         offsets.append((front - model).mean(0))

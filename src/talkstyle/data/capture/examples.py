@@ -82,11 +82,8 @@ def make_example(i: int, size: int = 512) -> Example:
     rig = FaceRig.default()
     shape = identity_shape(rng, rig.neutral.astype(np.float64))
     vertices = rig.decode(truth) + np.einsum("tij,nj->tni", head_rotation(truth.head), shape).astype(np.float32)
-    renderer = Renderer(size, texture=shaded(painted_variant(rng, size), rng), light_dir=random_light(rng))
-    try:
+    with Renderer(size, texture=shaded(painted_variant(rng, size), rng), light_dir=random_light(rng)) as renderer:
         track = track_frames(renderer.render(vertices), truth.fps)
-    finally:
-        renderer.release()
     return Example(track, FaceMotion(truth.weights, truth.head, truth.fps))
 
 

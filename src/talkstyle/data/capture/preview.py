@@ -34,17 +34,14 @@ def write_preview(video: str | Path, motion: FaceMotion, path: str | Path, size:
 
     video = Path(video)
     info = probe_video(video)
-    renderer = Renderer(size)
     times = np.arange(motion.num_frames) / motion.fps
 
-    def frames() -> Iterator[np.ndarray]:
+    def frames(renderer: Renderer) -> Iterator[np.ndarray]:
         rig_frames = renderer.render(FaceRig.default().decode(motion))
         for src, face in zip(_source_at(video, info.fps, times), rig_frames):
             w = int(round(src.shape[1] * size / src.shape[0]))
             yield np.concatenate([cv2.resize(src, (w - w % 2, size), interpolation=cv2.INTER_AREA), face], 1)
 
-    try:
-        return write_video(path, frames(), motion.fps, audio=motion.audio, sample_rate=motion.sample_rate,
+    with Renderer(size) as renderer:
+        return write_video(path, frames(renderer), motion.fps, audio=motion.audio, sample_rate=motion.sample_rate,
                            total=motion.num_frames, progress=True)
-    finally:
-        renderer.release()
