@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 
+from talkstyle import assets
 from talkstyle.vocab.attributes import DELIVERIES, EMOTION_FAMILIES, HEAD_MOTIONS, Prompt, StyleAttributes
 from talkstyle.data.synth.person import PersonStyle
 from talkstyle.data.synth.procedural import perform, speak_as
 
-LINES = Path(__file__).resolve().parents[1] / "src/talkstyle/data/assets/lines.txt"
+LINES = assets.path("lines.txt", "talkstyle.data")
 
 
 def main() -> None:

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-SPEECH = Path(__file__).resolve().parents[1] / "src" / "talkstyle" / "assets" / "demo_speech.wav"
+from talkstyle import assets
+
+SPEECH = assets.path("demo_speech.wav")
 
 
 def speech_of(seconds: float) -> np.ndarray:

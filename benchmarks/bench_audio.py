@@ -54,13 +54,12 @@ def main() -> None:
     print(f"augment (all six transforms): {cpu / 10:.4f} CPU-s per audio second")
 
     # Lip-sync scoring on the shipped real recording (CMU ARCTIC a0007, 4 s).
-    from pathlib import Path
 
-    import talkstyle
+    from talkstyle import assets
     from talkstyle.audio import load_audio
     from talkstyle.eval.lipsync import align_phones, transcribe
 
-    speech = load_audio(Path(talkstyle.__file__).parent / "assets" / "demo_speech.wav")
+    speech = load_audio(assets.path("demo_speech.wav"))
     seconds = len(speech) / 16000
     text = transcribe(speech)                                # warm up (model load)
     cpu_t = cpu_time(lambda: transcribe(speech))

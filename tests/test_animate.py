@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from talkstyle import assets
 from talkstyle.animate import Settings, animate
 from talkstyle.audio.io import load_audio
 from talkstyle.errors import TalkstyleError
@@ -17,7 +18,7 @@ from tiny_model import tiny_checkpoint, tiny_dataset
 
 pytestmark = pytest.mark.slow           # trains models or builds datasets
 
-SPEECH = Path(__file__).resolve().parents[1] / "src" / "talkstyle" / "assets" / "demo_speech.wav"
+SPEECH = assets.path("demo_speech.wav")
 FAST = Settings(steps=3)
 PROMPT = "A young woman speaks with a strong happy expression, nodding."
 

@@ -1,12 +1,12 @@
 """The layers of the package, checked on every import statement (lazy ones inside functions too).
 
 Bottom up (README, "Design"):
-    errors, atomic, plain | face/, vocab/, audio/io   the shared ground
-    render/, export/, audio/, text/                   media and encoders
-    model/                                            the style generator, knows nothing of data
-    pipeline, head_motion                             inference: the one generation path
-    data/, eval/, train                               the data engine, evaluation, training
-    animate, commands/, cli                           the user's entry points
+    errors, atomic, plain, assets/ | face/, vocab/, audio/io   the shared ground
+    render/, export/, audio/, text/                            media and encoders
+    model/                                                     the style generator, knows nothing of data
+    pipeline, head_motion                                      inference: the one generation path
+    data/, eval/, train                                        the data engine, evaluation, training
+    animate, commands/, cli                                    the user's entry points
 A module may import its own layer and the ones below, with the exceptions listed here.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ import talkstyle
 ROOT = Path(talkstyle.__file__).parent
 
 LAYERS = [
-    {"errors", "atomic", "plain", "face", "vocab", "audio.io", "__init__"},
+    {"errors", "atomic", "plain", "assets", "face", "vocab", "audio.io", "__init__"},
     {"render", "export", "audio", "text"},
     {"model"},
     {"pipeline", "head_motion"},
@@ -33,6 +33,7 @@ FORBIDDEN = {
     "face": ("audio", "vocab"),
     "vocab": ("face", "audio"),
     "audio.io": ("face", "vocab"),
+    "assets": ("errors", "atomic", "plain", "face", "vocab", "audio.io"),   # the locator stands alone: everyone uses it
 }
 
 # Where a lower layer imports a higher one, and why it must.
@@ -108,6 +109,15 @@ def test_model_knows_nothing_of_data_and_inference_nothing_of_the_engine():
             bad = [t for t in _imports(path) if _unit(t) in ("data", "eval", "train", "commands", "cli", "animate")
                    and not any(module.startswith(m) and t.startswith(x) for m, x in ALLOWED)]
             assert not bad, f"{module} imports {bad}"
+
+
+def test_packaged_files_are_found_through_the_one_locator():
+    # `Path(__file__)...` and importlib.resources lookups of assets live only in talkstyle/assets.
+    for path in sorted(ROOT.rglob("*.py")):
+        if _module(path) == "assets.__init__":
+            continue
+        text = path.read_text()
+        assert "resources.files" not in text and '/ "assets"' not in text, f"{_module(path)}: use talkstyle.assets.path"
 
 
 def test_commands_do_not_import_the_cli():

@@ -1,13 +1,12 @@
 """Lip sync on real speech: Whisper transcript, pocketsphinx alignment, scores that can tell good from bad."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import talkstyle
 from real_speech import load_speech, transcript
+from talkstyle import assets
 from talkstyle.audio import load_audio
 from talkstyle.errors import TalkstyleError
 from talkstyle.eval.lipsync import (
@@ -16,7 +15,7 @@ from talkstyle.eval.lipsync import (
 from talkstyle.face.arkit import INDEX
 from talkstyle.face.motion import FaceMotion
 
-DEMO = Path(talkstyle.__file__).parent / "assets" / "demo_speech.wav"       # CMU ARCTIC a0007
+DEMO = assets.path("demo_speech.wav")       # CMU ARCTIC a0007
 DEMO_TEXT = "and you always want to see it in the superlative degree"
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import talkstyle
+from talkstyle import assets
 from talkstyle.audio import load_audio
 from talkstyle.audio.degrade import (
     FarField, apply_room, babble, distant_mic, far_field, lossy_codec, room_impulse_response, street_noise,
@@ -22,7 +22,7 @@ from talkstyle.eval.realspeech import (
 from talkstyle.face.arkit import INDEX
 from talkstyle.face.rig import FaceRig
 
-DEMO = Path(talkstyle.__file__).parent / "assets" / "demo_speech.wav"
+DEMO = assets.path("demo_speech.wav")
 TSV = Path(__file__).resolve().parent.parent / "benchmarks" / "realspeech" / "transcripts.tsv"
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo_speech.wav"   # CMU ARCTIC a0007, bundled
+from .. import assets
+
+DEMO = assets.path("demo_speech.wav")   # CMU ARCTIC a0007, bundled
 
 # name -> (package, file inside it)
 PACKAGED = {"beckett": ("moonshine_onnx", "assets/beckett.wav"),

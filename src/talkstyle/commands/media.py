@@ -5,6 +5,8 @@ from pathlib import Path
 
 import typer
 
+from .. import assets
+
 
 DEMO_PROMPT = "A woman talks with a strong delighted expression."
 
@@ -33,7 +35,7 @@ def demo(
     """Animate the bundled speech clip with the shipped model and a bundled prompt."""
     from ..animate import animate
 
-    speech = Path(__file__).resolve().parents[1] / "assets" / "demo_speech.wav"
+    speech = assets.path("demo_speech.wav")
     out.mkdir(parents=True, exist_ok=True)
     motion = animate(speech, style=prompt, out_dir=out)
     typer.echo(f"'{prompt}' -> {out}/ (motion.npz, preview.mp4, livelink.csv, face.glb; "

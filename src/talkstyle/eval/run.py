@@ -28,6 +28,7 @@ from .metrics import motion_metrics
 from .protocol import (MODES, Checkpoint, ModelRun, TestClip, check_eval_data, encode_inputs, load_checkpoints,
                        test_clips)
 from .statistics import PairedTest, significance
+from .. import assets
 
 
 @dataclasses.dataclass
@@ -120,7 +121,7 @@ def lipsync_section(ckpts: list[Checkpoint], settings: Settings, notes: list[str
         return None
     from ..audio.io import SAMPLE_RATE, load_audio
 
-    wav_path = Path(__file__).resolve().parent.parent / "assets" / "demo_speech.wav"
+    wav_path = assets.path("demo_speech.wav")
     wav = load_audio(wav_path)
     transcript = transcribe(wav)             # once: the same speech for every model
     out = {"audio": wav_path.name, "prompt": REAL_SPEECH_PROMPT, "transcript": transcript, "scores": {}}

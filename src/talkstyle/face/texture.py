@@ -7,18 +7,15 @@ the mesh take the colour of the nearest texel inside, so that filtering never bl
 """
 from __future__ import annotations
 
-
 import numpy as np
 
+from .. import assets
 from ..errors import TalkstyleError
 
 
 def _mesh_asset() -> tuple[np.ndarray, np.ndarray]:
-    from importlib import resources
-
-    with resources.as_file(resources.files("talkstyle.face") / "assets" / "canonical_mesh.npz") as p:
-        with np.load(p) as z:
-            return z["uvs"].astype(np.float64), z["triangles"].astype(np.int64)
+    with np.load(assets.path("canonical_mesh.npz", "talkstyle.face")) as z:
+        return z["uvs"].astype(np.float64), z["triangles"].astype(np.int64)
 
 
 def _rasterise(tri_uv: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

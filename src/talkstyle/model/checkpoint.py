@@ -18,10 +18,11 @@ from ..atomic import atomic_path, write_text
 from ..errors import TalkstyleError
 from .config import ModelConfig
 from .generator import StyleGenerator
+from .. import assets
 
 FORMAT = "talkstyle-generator"
 VERSION = 1
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "assets" / "model"
+DEFAULT_CHECKPOINT = assets.path("model")
 
 
 def save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:

@@ -6,13 +6,13 @@ calibrate.py measures both on renders and writes the asset (offline, ~5 minutes)
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import numpy as np
 
 from .fit import LandmarkModel
+from ... import assets
 
-ASSET = Path(__file__).parent / "assets" / "landmark_model.npz"
+ASSET = assets.path("landmark_model.npz", "talkstyle.data.capture")
 
 
 @functools.lru_cache(maxsize=1)

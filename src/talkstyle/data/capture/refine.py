@@ -36,8 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from .fit import OBSERVABLE, Fit
+from ... import assets
 
-ASSET = Path(__file__).parent / "assets" / "refiner.npz"
+ASSET = assets.path("refiner.npz", "talkstyle.data.capture")
 NUM_COMPONENTS = 32        # PCA components of the frame deviation
 CONTEXT_S = (-0.12, -0.04, 0.04, 0.12)   # neighbours (seconds) whose MAP weights the refiner sees
 HIDDEN = 256
