@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import TalkstyleError
+from ..face.motion import DEFAULT_FPS
 from .io import SAMPLE_RATE
 
-FPS = 25
 HOP = 160                                  # mel hop: 100 Hz
 N_FFT = 400
 N_MELS = 80
-SAMPLES_PER_FRAME = SAMPLE_RATE // FPS     # 640 samples per 25 fps frame
+SAMPLES_PER_FRAME = int(SAMPLE_RATE // DEFAULT_FPS)   # 640 samples per 25 fps frame
 WHISPER_SECONDS = 30                       # Whisper's fixed input window
 
 
@@ -120,14 +120,14 @@ class AudioEncoder(abc.ABC):
         if num_frames is not None and num_frames < 1:
             raise TalkstyleError(f"num_frames must be at least 1, got {num_frames}")
         total = num_frames_for(len(audio))
-        if self.chunk_seconds is None or total <= self.chunk_seconds * FPS:
+        if self.chunk_seconds is None or total <= self.chunk_seconds * DEFAULT_FPS:
             feats = fit_length(self._encode_chunk(audio), total)
         else:
             feats = self._encode_chunked(audio, total)
         return np.ascontiguousarray(fit_length(feats, num_frames or total), dtype=np.float32)
 
     def _encode_chunked(self, audio: np.ndarray, total: int) -> np.ndarray:
-        chunk, overlap = int(self.chunk_seconds * FPS), int(self.overlap_seconds * FPS)
+        chunk, overlap = int(self.chunk_seconds * DEFAULT_FPS), int(self.overlap_seconds * DEFAULT_FPS)
         out = np.empty((total, self.dim), np.float32)
         for start, keep_from, keep_to in chunk_plan(total, chunk, overlap):
             piece = audio[start * SAMPLES_PER_FRAME:(start + chunk) * SAMPLES_PER_FRAME]

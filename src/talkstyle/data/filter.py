@@ -15,7 +15,7 @@ import dataclasses
 
 import numpy as np
 
-from ..face.motion import FaceMotion
+from ..face.motion import DEFAULT_FPS, FaceMotion
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,8 +82,8 @@ def check_clip(motion: FaceMotion, config: FilterConfig = FilterConfig()) -> Fil
     if max(m["max_pitch_deg"], m["max_yaw_deg"]) > c.max_angle_deg:
         reasons.append(f"head turned {max(m['max_pitch_deg'], m['max_yaw_deg']):.0f} deg (> {c.max_angle_deg:.0f})")
 
-    # Jumps are measured per 1/25 s whatever the clip's rate.
-    jump = np.abs(np.diff(head, axis=0)).max() * 25.0 / motion.fps if motion.num_frames > 1 else 0.0
+    # Jumps are measured per frame at the system's rate (1/25 s) whatever the clip's rate.
+    jump = np.abs(np.diff(head, axis=0)).max() * DEFAULT_FPS / motion.fps if motion.num_frames > 1 else 0.0
     m["max_jump_deg"] = float(jump)
     if jump > c.max_jump_deg:
         reasons.append(f"head pose jumps {jump:.0f} deg between frames (> {c.max_jump_deg:.0f})")

@@ -27,8 +27,6 @@ from ..model.generator import Batch, motion_to_array
 from ..model.style import encode_attributes
 from .records import ClipRecord
 
-FPS = DEFAULT_FPS
-
 
 @dataclasses.dataclass
 class Pack:
@@ -102,13 +100,13 @@ def build_pack(records: Sequence[ClipRecord], audio_encoder, text_encoder, augme
     if not records:
         raise TalkstyleError("no clips to train on")
     rng = np.random.default_rng(seed)
-    motions = [r.motion if r.motion.fps == FPS else r.motion.resample(FPS) for r in records]
+    motions = [r.motion if r.motion.fps == DEFAULT_FPS else r.motion.resample(DEFAULT_FPS) for r in records]
     for r, m in zip(records, motions):
         if m.audio is None or m.sample_rate != SAMPLE_RATE:
             raise TalkstyleError(f"clip {r.clip_id} has no {SAMPLE_RATE} Hz audio")
     lengths = np.array([m.num_frames for m in motions], np.int64)
     feats = [[] for _ in range(1 + augmented)]
-    for group in tqdm(groups_of(lengths, int(group_seconds * FPS)), desc="encoding audio", unit="group"):
+    for group in tqdm(groups_of(lengths, int(group_seconds * DEFAULT_FPS)), desc="encoding audio", unit="group"):
         # Each clip's audio cut or padded to exactly its frames, so frame boundaries line up.
         wav = np.concatenate([fit_samples(motions[i].audio, motions[i].num_frames) for i in group])
         frames = int(lengths[group].sum())
@@ -126,5 +124,5 @@ def build_pack(records: Sequence[ClipRecord], audio_encoder, text_encoder, augme
 
 
 def fit_samples(audio: np.ndarray, frames: int) -> np.ndarray:
-    n = frames * SAMPLE_RATE // int(FPS)
+    n = frames * SAMPLE_RATE // int(DEFAULT_FPS)
     return audio[:n] if len(audio) >= n else np.pad(audio, (0, n - len(audio)))

@@ -23,7 +23,7 @@ import numpy as np
 from ..atomic import atomic_path, write_text
 from ..audio.io import save_wav
 from ..errors import TalkstyleError
-from ..face.motion import FaceMotion
+from ..face.motion import DEFAULT_FPS, FaceMotion
 from .prompts import prompt_from_dict, prompt_to_dict
 from .records import ClipRecord, SynthClip
 from ..vocab.attributes import Phone, Prompt
@@ -99,8 +99,8 @@ class Dataset:
             video: Path | None = None) -> str:
         """Store one clip (any backend: motion + audio + prompt) and its manifest row. Returns its id."""
         m = clip.motion
-        if m.fps != 25.0:
-            m = m.resample(25.0)
+        if m.fps != DEFAULT_FPS:
+            m = m.resample(DEFAULT_FPS)
         clip_id = clip_id or "x" + hashlib.sha256(
             f"{clip.person}|{clip.prompt.text}|{clip.line}|{m.num_frames}".encode()).hexdigest()[:15]
         if not clip_id.replace("-", "").replace("_", "").isalnum():

@@ -24,7 +24,7 @@ from ..atomic import atomic_path
 from ..vocab.attributes import Phone
 from ..errors import TalkstyleError
 from ..face.arkit import INDEX, NUM_BLENDSHAPES
-from ..face.motion import FaceMotion
+from ..face.motion import DEFAULT_FPS, FaceMotion
 from .lipsync import ENVELOPE_HZ, align_phones, speech_envelope
 
 ALIGN_VERSION = 1             # bump when the aligner or its input changes: old cache entries are ignored
@@ -104,7 +104,7 @@ def speaking_rate(phones: list[Phone]) -> float:
 
 
 # ---------------------------------------------------------------------- baselines
-def envelope_jaw(audio: np.ndarray, num_frames: int, fps: float = 25.0) -> FaceMotion:
+def envelope_jaw(audio: np.ndarray, num_frames: int, fps: float = DEFAULT_FPS) -> FaceMotion:
     """Baseline "jaw = envelope": jawOpen = ENVELOPE_JAW_MAX x the speech envelope normalised
     between its 10th and 95th percentiles (so a noise floor still closes the jaw)."""
     env = speech_envelope(np.asarray(audio, np.float32))
@@ -133,7 +133,7 @@ def with_silences(phones: list[Phone], duration: float) -> list[Phone]:
     return out
 
 
-def phone_mouth(phones: list[Phone], num_frames: int, fps: float = 25.0, lead: float = 0.0) -> FaceMotion:
+def phone_mouth(phones: list[Phone], num_frames: int, fps: float = DEFAULT_FPS, lead: float = 0.0) -> FaceMotion:
     """Baseline "aligned-phone mouth": the procedural actor's viseme model (coarticulation, lips
     sealed at p/b/m) on ARPAbet phones, neutral articulation. No lead by default: aligned times
     mark the acoustic segments, and a p/b/m's acoustic closure is the lips' closure (the actor's

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..atomic import atomic_path, write_text
+from ..face.motion import DEFAULT_FPS
 from .baselines import VARIANTS
 from .protocol import LABELS, METRICS, MODES
 from .run import Evaluation, plain
@@ -254,7 +255,7 @@ def plot_alpha(ev: Evaluation, path: Path) -> None:
     items = list(ev.alphas.items())
     fig, axes = plt.subplots(len(items), 1, figsize=(7, 2.2 * len(items)), squeeze=False)
     for ax, (name, alpha) in zip(axes[:, 0], items):
-        t = np.arange(len(alpha)) / 25.0
+        t = np.arange(len(alpha)) / DEFAULT_FPS
         for k in range(alpha.shape[1]):
             ax.plot(t, alpha[:, k], label=f"basis {k}")
         ax.set_title(f"{name}: style-basis weights α (clip {ev.clips[0].clip_id})", fontsize=9)

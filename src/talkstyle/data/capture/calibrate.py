@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...face.arkit import NUM_BLENDSHAPES
+from ...face.motion import DEFAULT_FPS
 from .landmark_model import ASSET
 from .variation import identity_shape, painted_variant, random_light
 
@@ -205,7 +206,7 @@ def _track_sequence(renderer, vertices: np.ndarray) -> np.ndarray:
     from .landmarks import track_frames
     from .pose import image_to_yup
 
-    track = track_frames(renderer.render(vertices), 25.0)
+    track = track_frames(renderer.render(vertices), DEFAULT_FPS)
     if not track.found.all():
         raise RuntimeError(f"calibration render lost the face in {int((~track.found).sum())} frames")
     return image_to_yup(track.points)

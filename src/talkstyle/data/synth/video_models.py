@@ -14,6 +14,7 @@ from typing import Any
 
 from ...atomic import atomic_path
 from ...errors import TalkstyleError
+from ...face.motion import DEFAULT_FPS
 from .base import SynthJob, SynthResult
 
 DTYPES = ("float32", "bfloat16", "float16")
@@ -42,7 +43,7 @@ class ModelSpec:
 
 MODELS = {
     # LTX-2 takes any frame rate: 25 is the system's motion rate.
-    "ltx2": ModelSpec("ltx2", "LTX2Pipeline", True, height=512, width=512, num_frames=121, fps=25.0, steps=40,
+    "ltx2": ModelSpec("ltx2", "LTX2Pipeline", True, height=512, width=512, num_frames=121, fps=DEFAULT_FPS, steps=40,
                       guidance=3.0, max_sequence_length=1024, size_multiple=32, frame_multiple=8),
     # Wan 2.1 / 2.2 text-to-video (1.3B, 14B) was trained at 16 fps.
     "wan": ModelSpec("wan", "WanPipeline", False, height=480, width=480, num_frames=81, fps=16.0, steps=50,
