@@ -111,6 +111,42 @@ def test_model_knows_nothing_of_data_and_inference_nothing_of_the_engine():
             assert not bad, f"{module} imports {bad}"
 
 
+def _module_graph() -> dict[str, set[str]]:
+    """Module -> the package's modules it imports (lazy imports too; `from pkg import name` counts
+    as importing pkg, or pkg.name where that is a module)."""
+    paths = {_module(p).removesuffix(".__init__"): p for p in ROOT.rglob("*.py")}
+    graph = {}
+    for module, path in paths.items():
+        targets = set()
+        for t in _imports(path):
+            t = t.removesuffix(".__init__")
+            while t and t not in paths:
+                t = t.rpartition(".")[0]
+            if t and t != module:
+                targets.add(t)
+        graph[module] = targets
+    return graph
+
+
+def test_no_import_cycles():
+    # Between modules, lazy imports included: a cycle hidden inside a function is still a cycle.
+    graph, state, cycles = _module_graph(), {}, []
+
+    def visit(m: str, stack: list[str]) -> None:
+        state[m] = "open"
+        for t in sorted(graph[m]):
+            if state.get(t) == "open":
+                cycles.append(" -> ".join(stack[stack.index(t):] + [m, t]) if t in stack else f"{m} -> {t}")
+            elif t not in state:
+                visit(t, stack + [m])
+        state[m] = "done"
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [])
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)
+
+
 def test_packaged_files_are_found_through_the_one_locator():
     # `Path(__file__)...` and importlib.resources lookups of assets live only in talkstyle/assets.
     for path in sorted(ROOT.rglob("*.py")):

@@ -4,6 +4,8 @@
     -> frontalised landmarks -> pose-dependent neutral, per-video identity offset and the clip's
     average weights (MAP from the average frame) -> per-frame bounded MAP on the rig targets
     -> gaps filled, temporal smoothing -> FaceMotion at 25 fps with confidence and the audio.
+
+The MAP fit (pose to per-frame weights) is track_fit.py; the learned correction after it, refine.py.
 """
 from __future__ import annotations
 
@@ -14,9 +16,8 @@ import numpy as np
 
 from ...errors import TalkstyleError
 from ...face.motion import DEFAULT_FPS, FaceMotion
-from .fit import OBSERVABLE, Fit
 from .landmarks import LandmarkTrack
-from .pose import euler_from_rotation
+from .track_fit import fit_track
 
 # Fit residual (mm, RMS over the rigid vertices) at which confidence falls to exp(-1).
 RESIDUAL_SCALE_MM = 4.0
@@ -45,33 +46,6 @@ def smooth(x: np.ndarray, fps: float, seconds: float = 0.2) -> np.ndarray:
     if window < 5 or len(x) <= window:
         return x
     return savgol_filter(x, window, 2, axis=0, mode="interp")
-
-
-@dataclasses.dataclass
-class TrackFit:
-    """The MAP fit of a track's frames with a face (`found`), before the refiner and smoothing."""
-    fit: Fit                    # weights, per-video neutral, frontalised rest landmarks (found frames)
-    angles: np.ndarray          # (T_found, 3) weak-perspective pitch, yaw, roll (radians)
-    residual: np.ndarray        # (T_found,) RMS mm of the rigid pose fit
-
-
-def fit_track(track: LandmarkTrack, rig=None) -> TrackFit:
-    """Head pose and the MAP weight fit of every frame with a face."""
-    from ...face.rig import FaceRig
-    from .landmark_model import capture_model
-    from .fit import depth_scale, fit_weights, frontalise
-    from .pose import fit_pose, image_to_yup, rigid_vertices
-
-    rig = rig or FaceRig.default()
-    if track.found.sum() < 2:
-        raise TalkstyleError("no face found in the video")
-    points = image_to_yup(track.points[track.found])
-    rigid = rigid_vertices(rig.deltas)
-    pose = fit_pose(points, rig.neutral, rigid)
-    k = depth_scale(points, pose, rig.neutral, rigid)
-    front = frontalise(points, pose, rig.neutral, rigid, k)
-    angles = euler_from_rotation(pose.rotation.astype(np.float64))
-    return TrackFit(fit_weights(front, pose.rotation, angles, capture_model(), OBSERVABLE), angles, pose.residual)
 
 
 def motion_from_landmarks(track: LandmarkTrack, rig=None, refine: bool = True) -> tuple[FaceMotion, np.ndarray]:

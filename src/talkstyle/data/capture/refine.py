@@ -116,9 +116,7 @@ def fit_examples(folder: Path) -> list[tuple[Fit, np.ndarray, float, np.ndarray]
     from tqdm import tqdm
 
     from .examples import Example, example_paths
-    from .pipeline import (
-        fit_track,  # offline only: the pipeline itself uses the refiner
-    )
+    from .track_fit import fit_track
 
     out = []
     for path in tqdm(example_paths(folder), desc="fitting examples"):
