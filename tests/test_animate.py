@@ -13,8 +13,6 @@ from talkstyle.audio.io import load_audio
 from talkstyle.errors import TalkstyleError
 from talkstyle.face.motion import FaceMotion
 from talkstyle.model.checkpoint import DEFAULT_CHECKPOINT
-from test_cli_errors import assert_user_error, run
-from tiny_model import tiny_checkpoint, tiny_dataset
 
 pytestmark = pytest.mark.slow           # trains models or builds datasets
 
@@ -27,8 +25,8 @@ def expected_frames(path: Path) -> int:
     return int(round(sf.info(str(path)).duration * 25))
 
 
-def test_animate_writes_every_output(tmp_path):
-    motion = animate(SPEECH, PROMPT, checkpoint=tiny_checkpoint(), out_dir=tmp_path, settings=FAST, progress=False)
+def test_animate_writes_every_output(tmp_path, tiny_checkpoint):
+    motion = animate(SPEECH, PROMPT, checkpoint=tiny_checkpoint, out_dir=tmp_path, settings=FAST, progress=False)
     assert abs(motion.num_frames - expected_frames(SPEECH)) <= 1
     assert motion.sample_rate == 16000 and len(motion.audio) == len(load_audio(SPEECH))
     assert motion.metadata["prompt"] == PROMPT
@@ -38,75 +36,73 @@ def test_animate_writes_every_output(tmp_path):
     assert np.array_equal(saved.weights, motion.weights) and np.array_equal(saved.head, motion.head)
 
 
-def test_style_changes_the_motion_and_seeds_repeat():
-    ckpt = tiny_checkpoint()
-    text = animate(SPEECH, PROMPT, checkpoint=ckpt, settings=FAST, progress=False)
-    again = animate(SPEECH, PROMPT, checkpoint=ckpt, settings=FAST, progress=False)
-    ref = FaceMotion.load(sorted((tiny_dataset() / "clips").glob("*.npz"))[0])
-    both = animate(SPEECH, PROMPT, ref, checkpoint=ckpt, settings=FAST, progress=False)
+def test_style_changes_the_motion_and_seeds_repeat(tiny_checkpoint, tiny_dataset):
+    text = animate(SPEECH, PROMPT, checkpoint=tiny_checkpoint, settings=FAST, progress=False)
+    again = animate(SPEECH, PROMPT, checkpoint=tiny_checkpoint, settings=FAST, progress=False)
+    ref = FaceMotion.load(sorted((tiny_dataset / "clips").glob("*.npz"))[0])
+    both = animate(SPEECH, PROMPT, ref, checkpoint=tiny_checkpoint, settings=FAST, progress=False)
     assert np.array_equal(text.weights, again.weights)
     assert not np.allclose(text.weights, both.weights)
 
 
-def test_head_motion_words_move_the_head():
-    ckpt = tiny_checkpoint()
+def test_head_motion_words_move_the_head(tiny_checkpoint):
     base = "A young woman speaks with a strong happy expression"
     pitch_std = {}
     for words in ("", ", nodding along", ", keeping the head still"):
-        motion = animate(SPEECH, base + words, checkpoint=ckpt, settings=FAST, progress=False)
+        motion = animate(SPEECH, base + words, checkpoint=tiny_checkpoint, settings=FAST, progress=False)
         pitch_std[words] = np.degrees(motion.head[:, 0].std())
     assert pitch_std[", nodding along"] > 2.0 > pitch_std[""] > pitch_std[", keeping the head still"]
-    off = animate(SPEECH, base + ", nodding along", checkpoint=ckpt, settings=Settings(steps=3, head_words=False),
+    off = animate(SPEECH, base + ", nodding along", checkpoint=tiny_checkpoint, settings=Settings(steps=3, head_words=False),
                   progress=False)
     assert np.degrees(off.head[:, 0].std()) < 2.0
 
 
-def test_any_audio_format_48k_stereo(tmp_path):
+def test_any_audio_format_48k_stereo(tmp_path, tiny_checkpoint):
     audio, sr = sf.read(str(SPEECH))
     x48 = np.interp(np.arange(0, len(audio), sr / 48000), np.arange(len(audio)), audio)
     path = tmp_path / "stereo48k.wav"
     sf.write(str(path), np.stack([x48, 0.5 * x48], 1), 48000)
-    motion = animate(path, PROMPT, checkpoint=tiny_checkpoint(), settings=FAST, progress=False)
+    motion = animate(path, PROMPT, checkpoint=tiny_checkpoint, settings=FAST, progress=False)
     assert abs(motion.num_frames - expected_frames(SPEECH)) <= 1
 
 
-def test_silent_audio_warns_and_still_animates():
+def test_silent_audio_warns_and_still_animates(tiny_checkpoint):
     with pytest.warns(UserWarning, match="silent"):
-        motion = animate(np.zeros(16000, np.float32), PROMPT, checkpoint=tiny_checkpoint(), settings=FAST,
+        motion = animate(np.zeros(16000, np.float32), PROMPT, checkpoint=tiny_checkpoint, settings=FAST,
                          progress=False)
     assert motion.num_frames == 25
 
 
-def test_non_english_prompt_warns():
+def test_non_english_prompt_warns(tiny_checkpoint):
     with pytest.warns(UserWarning, match="no style words"):
-        animate(np.zeros(8000, np.float32) + 0.01, "Der Mann spricht", checkpoint=tiny_checkpoint(), settings=FAST,
+        animate(np.zeros(8000, np.float32) + 0.01, "Der Mann spricht", checkpoint=tiny_checkpoint, settings=FAST,
                 progress=False)
 
 
-def test_reference_without_a_face_is_an_error(tmp_path):
+def test_reference_without_a_face_is_an_error(tmp_path, tiny_checkpoint):
     blind = FaceMotion.neutral(50)
     blind.confidence = np.zeros(50, np.float32)
     with pytest.raises(TalkstyleError, match="no face"):
-        animate(SPEECH, None, blind, checkpoint=tiny_checkpoint(), settings=FAST, progress=False)
+        animate(SPEECH, None, blind, checkpoint=tiny_checkpoint, settings=FAST, progress=False)
     with pytest.raises(TalkstyleError, match="must be a motion .npz or a video"):
-        animate(SPEECH, None, SPEECH, checkpoint=tiny_checkpoint(), settings=FAST, progress=False)
+        animate(SPEECH, None, SPEECH, checkpoint=tiny_checkpoint, settings=FAST, progress=False)
 
 
-def test_video_reference_without_a_face_is_an_error(tmp_path):
+def test_video_reference_without_a_face_is_an_error(tmp_path, tiny_checkpoint):
     from talkstyle.render.video import write_video
 
     video = write_video(tmp_path / "wall.mp4", (np.full((64, 64, 3), 128, np.uint8) for _ in range(10)), 25.0)
     with pytest.raises(TalkstyleError, match="no face"):
-        animate(SPEECH, None, video, checkpoint=tiny_checkpoint(), settings=FAST, progress=False)
+        animate(SPEECH, None, video, checkpoint=tiny_checkpoint, settings=FAST, progress=False)
 
 
-def test_cli_errors_are_one_line_and_leave_no_output(tmp_path):
+def test_cli_errors_are_one_line_and_leave_no_output(tmp_path, talkstyle, user_error):
     out = tmp_path / "out"
-    assert_user_error(run("animate", "--audio", SPEECH, "--style", "  ", "-o", out), "prompt is empty")
-    assert_user_error(run("animate", "--audio", tmp_path / "none.wav", "--style", PROMPT, "-o", out), "not found")
-    assert_user_error(run("animate", "--audio", SPEECH, "--style", PROMPT, "--checkpoint", tmp_path, "-o", out),
+    user_error(talkstyle("animate", "--audio", SPEECH, "--style", "  ", "-o", out), "prompt is empty")
+    user_error(talkstyle("animate", "--audio", tmp_path / "none.wav", "--style", PROMPT, "-o", out), "not found")
+    user_error(talkstyle("animate", "--audio", SPEECH, "--style", PROMPT, "--checkpoint", tmp_path, "-o", out),
                       "not a talkstyle checkpoint")
-    assert_user_error(run("animate", "--audio", SPEECH, "--style", PROMPT, "--sampler", "euler", "-o", out),
+    user_error(talkstyle("animate", "--audio", SPEECH, "--style", PROMPT, "--sampler", "euler", "-o", out),
                       "unknown sampler")
     assert not out.exists()
 

@@ -1,9 +1,6 @@
 """Capture (stage IV): landmarks on a real photo, pose and solver maths, whole videos, the CLI."""
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -167,25 +164,20 @@ def test_texture_maps_landmarks_to_their_uvs():
     assert np.abs(got - landmarks[inner]).max() < 3.0
 
 
-def _cli(*args):
-    exe = Path(sys.executable).with_name("talkstyle")
-    return subprocess.run([str(exe), *args], capture_output=True, text=True)
-
-
-def test_cli_bad_video_exits_2_without_output(tmp_path):
+def test_cli_bad_video_exits_2_without_output(tmp_path, talkstyle):
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"\x00\x01not a video" * 100)
     out = tmp_path / "m.npz"
-    r = _cli("data", "capture", str(bad), "-o", str(out))
+    r = talkstyle("data", "capture", bad, "-o", out)
     assert r.returncode == 2 and "error:" in r.stderr and "Traceback" not in r.stderr
     assert not out.exists() and not list(tmp_path.glob(".m.npz*"))
 
 
-def test_cli_still_image_exits_2(tmp_path):
+def test_cli_still_image_exits_2(tmp_path, talkstyle):
     from PIL import Image
     from skimage import data
 
     still = tmp_path / "photo.mp4"
     Image.fromarray(data.astronaut()).save(still, format="PNG")
-    r = _cli("data", "capture", str(still), "-o", str(tmp_path / "m.npz"))
+    r = talkstyle("data", "capture", still, "-o", tmp_path / "m.npz")
     assert r.returncode == 2 and "still image" in r.stderr

@@ -2,23 +2,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from talkstyle.face.motion import FaceMotion
-
-from conftest import run_talkstyle as run
-
-
-def assert_user_error(result: subprocess.CompletedProcess, message: str) -> None:
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ") and message in lines[0], lines[0]
-    assert "Traceback" not in result.stderr
 
 
 def raw_npz(path: Path, weights: np.ndarray, head: np.ndarray) -> Path:
@@ -55,9 +44,9 @@ def bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
 
 @pytest.mark.parametrize("case, fmt", [("missing", "csv"), ("corrupt", "csv"), ("wrong_shape", "csv"),
                                        ("nan", "csv"), ("degrees", "csv"), ("nan", "glb"), ("corrupt", "npz")])
-def test_export_bad_motion(tmp_path, out_dir, case, fmt):
+def test_export_bad_motion(tmp_path, out_dir, case, fmt, talkstyle, user_error):
     path, message = bad_inputs(tmp_path)[case]
-    assert_user_error(run("export", path, "-o", out_dir / f"x.{fmt}"), message)
+    user_error(talkstyle("export", path, "-o", out_dir / f"x.{fmt}"), message)
     assert list(out_dir.iterdir()) == []
 
 
@@ -68,29 +57,29 @@ def test_export_bad_motion(tmp_path, out_dir, case, fmt):
     ("a_file.txt/x.csv", "does not exist"),
     ("x.fbx", "unknown export format"),
 ])
-def test_export_bad_output(good, out_dir, target, message):
+def test_export_bad_output(good, out_dir, target, message, talkstyle, user_error):
     (out_dir / "a_folder").mkdir()
     (out_dir / "a_folder.csv").mkdir()
     (out_dir / "a_file.txt").write_text("x")
     before = sorted(p.name for p in out_dir.iterdir())
-    assert_user_error(run("export", good, "-o", out_dir / target), message)
+    user_error(talkstyle("export", good, "-o", out_dir / target), message)
     assert sorted(p.name for p in out_dir.iterdir()) == before
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write anywhere")
-def test_export_read_only_folder(good, out_dir):
+def test_export_read_only_folder(good, out_dir, talkstyle, user_error):
     out_dir.chmod(0o555)
     try:
-        assert_user_error(run("export", good, "-o", out_dir / "x.csv"), "not writable")
+        user_error(talkstyle("export", good, "-o", out_dir / "x.csv"), "not writable")
         assert list(out_dir.iterdir()) == []
     finally:
         out_dir.chmod(0o755)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "glb", "npz"])
-def test_export_each_format(good, out_dir, fmt):
+def test_export_each_format(good, out_dir, fmt, talkstyle):
     target = out_dir / f"take.{fmt}"
-    result = run("export", good, "-o", target)
+    result = talkstyle("export", good, "-o", target)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"wrote {target}")
     head = target.read_bytes()[:16]
@@ -98,17 +87,17 @@ def test_export_each_format(good, out_dir, fmt):
     assert [p.name for p in out_dir.iterdir()] == [target.name]
 
 
-def test_export_format_option_overrides_extension(good, out_dir):
-    result = run("export", good, "--format", "csv", "-o", out_dir / "take.txt")
+def test_export_format_option_overrides_extension(good, out_dir, talkstyle, user_error):
+    result = talkstyle("export", good, "--format", "csv", "-o", out_dir / "take.txt")
     assert result.returncode == 0, result.stderr
     assert (out_dir / "take.txt").read_text().startswith("Timecode,BlendShapeCount,")
-    assert_user_error(run("export", good, "--format", "fbx", "-o", out_dir / "x.csv"), "unknown export format")
+    user_error(talkstyle("export", good, "--format", "fbx", "-o", out_dir / "x.csv"), "unknown export format")
 
 
-def test_export_existing_output_survives_a_failed_export(tmp_path, out_dir):
+def test_export_existing_output_survives_a_failed_export(tmp_path, out_dir, talkstyle, user_error):
     target = out_dir / "x.csv"
     target.write_text("previous take")
     path, _ = bad_inputs(tmp_path)["nan"]
-    assert_user_error(run("export", path, "-o", target), "NaN")
+    user_error(talkstyle("export", path, "-o", target), "NaN")
     assert target.read_text() == "previous take"
     assert [p.name for p in out_dir.iterdir()] == ["x.csv"]

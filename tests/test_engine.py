@@ -5,8 +5,6 @@ deterministic motion), so these tests do not depend on the speed of the procedur
 """
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -145,17 +143,14 @@ def test_two_workers_build_the_same_dataset(tmp_path):
     assert manifest_without_checksums(tmp_path / "two").equals(manifest_without_checksums(tmp_path / "one"))
 
 
-def test_cli_build_errors(tmp_path):
+def test_cli_build_errors(tmp_path, talkstyle, user_error):
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "file.txt").write_text("x")
-    cmd = [sys.executable, "-c", "from talkstyle.cli import main; main()", "data", "build", "--hours", "0.01"]
-    r = subprocess.run([*cmd, "--out", str(tmp_path / "junk")], capture_output=True, text=True)
-    assert r.returncode == 2 and "not a talkstyle dataset" in r.stderr and "Traceback" not in r.stderr
-    r = subprocess.run([*cmd, "--out", str(tmp_path / "new"), "--backend", "nowhere:Nothing"],
-                       capture_output=True, text=True)
-    assert r.returncode == 2 and "unknown synthesis backend" in r.stderr
-    r = subprocess.run([*cmd[:-2], "--hours", "-1", "--out", str(tmp_path / "neg")], capture_output=True, text=True)
-    assert r.returncode == 2 and "--hours must be positive" in r.stderr and not (tmp_path / "neg").exists()
+    build = ("data", "build", "--hours", "0.01")
+    user_error(talkstyle(*build, "--out", tmp_path / "junk"), "not a talkstyle dataset")
+    user_error(talkstyle(*build, "--out", tmp_path / "new", "--backend", "nowhere:Nothing"), "unknown synthesis backend")
+    user_error(talkstyle(*build[:-2], "--hours", "-1", "--out", tmp_path / "neg"), "--hours must be positive")
+    assert not (tmp_path / "neg").exists()
 
 
 def test_build_with_the_procedural_actor(tmp_path):

@@ -1,7 +1,5 @@
 """Preview rendering: frames show the face, videos carry video and audio, the showcase covers
 every blendshape, and `talkstyle render` fails cleanly on bad input."""
-import subprocess
-import sys
 
 import av
 import numpy as np
@@ -126,14 +124,10 @@ def test_grid_and_single_render(tmp_path):
     assert _streams(one)[1] == 10
 
 
-def _cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "talkstyle", *args], capture_output=True, text=True, cwd=cwd)
-
-
-def test_render_cli_writes_video_and_rejects_bad_input(tmp_path):
+def test_render_cli_writes_video_and_rejects_bad_input(tmp_path, talkstyle, user_error):
     m = showcase_motion().slice(0, 8)
     m.save(tmp_path / "m.npz")
-    ok = _cli("render", "m.npz", "-o", "m.mp4", "--size", "64", cwd=tmp_path)
+    ok = talkstyle("render", "m.npz", "-o", "m.mp4", "--size", "64", cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path / "m.mp4").stat().st_size > 0
 
@@ -152,7 +146,5 @@ def test_render_cli_writes_video_and_rejects_bad_input(tmp_path):
         ("render", "m.npz", "--size", "0", "-o", "f.mp4"),
     ]
     for args in cases:
-        r = _cli(*args, cwd=tmp_path)
-        assert r.returncode == 2, (args, r.stderr)
-        assert r.stderr.strip().startswith("error:") and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        user_error(talkstyle(*args, cwd=tmp_path))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.npz", "m.mp4", "m.npz", "nan.npz", "text.wav"]

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import av
@@ -185,12 +183,11 @@ def test_command_on_ray_matches_the_local_run(ltx2_dir, tmp_path):
         [(r["clip_id"], r["prompt"], r["sha256"]) for r in video_rows(local)]
 
 
-def test_bad_model_folder_exits_2_with_one_line(tmp_path):
+def test_bad_model_folder_exits_2_with_one_line(tmp_path, talkstyle):
     folder = tmp_path / "model"
     folder.mkdir()
-    proc = subprocess.run([str(Path(sys.executable).parent / "talkstyle"), "data", "synth", "--backend", "ltx2",
-                           "--model-dir", str(folder), "--out", str(tmp_path / "ds"), "--n", "1"],
-                          capture_output=True, text=True, timeout=120)
+    proc = talkstyle("data", "synth", "--backend", "ltx2", "--model-dir", folder, "--out", tmp_path / "ds", "--n", "1",
+                     timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"error: {folder} is not a diffusers model folder (no model_index.json); " \
                                   "download the LTX2Pipeline weights in diffusers format"

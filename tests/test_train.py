@@ -11,17 +11,16 @@ from talkstyle.errors import TalkstyleError
 from talkstyle.model.config import get_config
 from talkstyle.data.pack import Pack, groups_of
 from talkstyle.train import fit, load_packs, lr_at
-from test_cli_errors import assert_user_error, run
-from tiny_model import tiny_checkpoint, tiny_dataset, workdir
 
 pytestmark = pytest.mark.slow           # trains models or builds datasets
 
 TINY, TINY_TRAIN = get_config("tiny")
 
 
-def tiny_packs() -> tuple[Pack, Pack]:
+@pytest.fixture
+def tiny_packs(tiny_dataset) -> tuple[Pack, Pack]:
     mc = dataclasses.replace(TINY, audio_encoder="mel", audio_dim=160)
-    return load_packs(tiny_dataset(), mc, augmented=1, seed=0)
+    return load_packs(tiny_dataset, mc, augmented=1, seed=0)
 
 
 def test_groups_of_packs_consecutive_clips():
@@ -29,8 +28,8 @@ def test_groups_of_packs_consecutive_clips():
     assert groups_of([50] * 5, 100) == [[0, 1], [2, 3], [4]]
 
 
-def test_pack_holds_every_clip_with_aligned_audio():
-    train, val = tiny_packs()
+def test_pack_holds_every_clip_with_aligned_audio(tiny_packs):
+    train, val = tiny_packs
     # 6 train clips plus a speed-perturbed copy of some of them (0.8-1.3x: length / speed frames).
     assert 6 < len(train) <= 12 and len(val) == 2
     originals, copies = train.lengths[:6], train.lengths[6:]
@@ -41,8 +40,8 @@ def test_pack_holds_every_clip_with_aligned_audio():
     assert train.lengths.sum() == len(train.motion) and train.starts[0] == 0
 
 
-def test_sampled_batches_mask_padding():
-    train, _ = tiny_packs()
+def test_sampled_batches_mask_padding(tiny_packs):
+    train, _ = tiny_packs
     rng = np.random.default_rng(0)
     b = train.sample(16, 100, rng, lambda x: x + 1.0)     # 200-frame spans: longer than most clips
     assert b.motion.shape == (16, 200, 55) and b.audio.shape == (16, 200, 160)
@@ -57,18 +56,18 @@ def test_lr_schedule_warms_up_then_decays():
     assert lrs[99] < lrs[50] < lrs[10] and min(lrs) >= 0.1
 
 
-def test_training_lowers_the_loss_on_a_fixed_set():
-    train, _ = tiny_packs()
+def test_training_lowers_the_loss_on_a_fixed_set(tiny_workdir, tiny_packs):
+    train, _ = tiny_packs
     mc = dataclasses.replace(TINY, audio_encoder="mel", audio_dim=160)
     tc = dataclasses.replace(TINY_TRAIN, steps=60, lr=3e-3, warmup=5, val_every=60, save_every=60, ema_decay=0.9)
-    out = fit(train, train, workdir() / "overfit", mc, tc, seed=0)
+    out = fit(train, train, tiny_workdir / "overfit", mc, tc, seed=0)
     rows = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     first, last = np.mean([r["simple"] for r in rows[:10]]), np.mean([r["simple"] for r in rows[-10:]])
     assert last < 0.8 * first
 
 
-def test_resume_continues_exactly(tmp_path):
-    train, val = tiny_packs()
+def test_resume_continues_exactly(tmp_path, tiny_packs):
+    train, val = tiny_packs
     mc = dataclasses.replace(TINY, audio_encoder="mel", audio_dim=160)
     tc = dataclasses.replace(TINY_TRAIN, steps=4)
     fit(train, val, tmp_path / "straight", mc, tc, seed=1)
@@ -86,8 +85,8 @@ def test_resume_continues_exactly(tmp_path):
         fit(train, val, tmp_path / "resumed", dataclasses.replace(mc, d_model=48), tc)
 
 
-def test_train_api_writes_a_loadable_checkpoint():
-    run = tiny_checkpoint()
+def test_train_api_writes_a_loadable_checkpoint(tiny_checkpoint):
+    run = tiny_checkpoint
     config = json.loads((run / "config.json").read_text())
     assert config["step"] == 4 and config["model"]["audio_encoder"] == "mel"
     rows = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
@@ -95,20 +94,20 @@ def test_train_api_writes_a_loadable_checkpoint():
     assert (run / "train_state.safetensors").is_file()
 
 
-def test_cli_train_bad_data_is_one_line_exit_2(tmp_path):
-    assert_user_error(run("train", "--data", tmp_path / "nope", "-o", tmp_path / "run"), "not found")
+def test_cli_train_bad_data_is_one_line_exit_2(tmp_path, talkstyle, user_error):
+    user_error(talkstyle("train", "--data", tmp_path / "nope", "-o", tmp_path / "run"), "not found")
     assert not (tmp_path / "run").exists()
 
 
-def test_init_starts_from_a_checkpoint_and_refuses_another_config():
+def test_init_starts_from_a_checkpoint_and_refuses_another_config(tiny_checkpoint, tiny_workdir, tiny_packs):
     from talkstyle.model.checkpoint import load_generator
 
-    train, val = tiny_packs()
+    train, val = tiny_packs
     mc = dataclasses.replace(TINY, audio_encoder="mel", audio_dim=160)
     tc = dataclasses.replace(TINY_TRAIN, steps=1, lr=1e-9, warmup=1)          # one step that barely moves
-    source = load_generator(tiny_checkpoint()).state_dict()
-    tuned = fit(train, val, workdir() / "init", mc, tc, seed=5, init=tiny_checkpoint())
-    fresh = fit(train, val, workdir() / "no_init", mc, tc, seed=5)
+    source = load_generator(tiny_checkpoint).state_dict()
+    tuned = fit(train, val, tiny_workdir / "init", mc, tc, seed=5, init=tiny_checkpoint)
+    fresh = fit(train, val, tiny_workdir / "no_init", mc, tc, seed=5)
     key = "denoiser.start_motion"
     near = load_file(str(tuned / "model.safetensors"))
     far = load_file(str(fresh / "model.safetensors"))
@@ -116,4 +115,4 @@ def test_init_starts_from_a_checkpoint_and_refuses_another_config():
     assert not np.allclose(far[key], source[key].numpy(), atol=1e-4)
     other = dataclasses.replace(mc, d_model=48)
     with pytest.raises(TalkstyleError, match="another model config"):
-        fit(train, val, workdir() / "init_other", other, tc, seed=5, init=tiny_checkpoint())
+        fit(train, val, tiny_workdir / "init_other", other, tc, seed=5, init=tiny_checkpoint)
