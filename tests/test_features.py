@@ -76,6 +76,7 @@ def test_whisper_encoder_on_real_speech(whisper):
     assert cosine(feats[10:40], np.repeat(silence[:1], 30, 0)) < 0.9
 
 
+@pytest.mark.slow   # 5.5 s: Whisper on 70 s of audio (--durations)
 def test_whisper_chunked_70s(whisper):
     speech = load_speech("beckett")
     audio = np.tile(speech, 8)[:70 * SR]

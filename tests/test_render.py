@@ -124,6 +124,7 @@ def test_grid_and_single_render(tmp_path):
     assert _streams(one)[1] == 10
 
 
+@pytest.mark.slow   # 8.9 s: seven fresh interpreters, one renders video (--durations)
 def test_render_cli_writes_video_and_rejects_bad_input(tmp_path, talkstyle, user_error):
     m = showcase_motion().slice(0, 8)
     m.save(tmp_path / "m.npz")

@@ -37,6 +37,7 @@ def trained():
     return model, basis
 
 
+@pytest.mark.slow   # 5.2 s: trains the style evaluator (--durations)
 def test_learns_emotion_and_retrieval_on_held_out_clips(trained):
     model, basis = trained
     rng = np.random.default_rng(1)

@@ -172,6 +172,7 @@ def test_command_wan_rows_have_no_speech(wan_dir, tmp_path):
     assert streams(out / row["video_path"]) == {"video": 9}
 
 
+@pytest.mark.slow   # 21.6 s: starts a Ray cluster (--durations)
 def test_command_on_ray_matches_the_local_run(ltx2_dir, tmp_path):
     local, on_ray = tmp_path / "local", tmp_path / "ray"
     synth_cli("--backend", "ltx2", "--model-dir", str(ltx2_dir), "--n", "2", "--out", str(local), "--no-capture")

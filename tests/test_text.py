@@ -31,6 +31,7 @@ def test_similarity_orders_emotions(enc):
     assert a @ g > a @ h + 0.15         # annoyed nearer angry than strong happy: 0.67 vs 0.31
 
 
+@pytest.mark.slow   # 12.1 s: loads the encoder in a fresh interpreter (--durations)
 def test_offline_in_fresh_process():
     """Loads with the network disabled for the hub (HF_HUB_OFFLINE=1) in a new interpreter."""
     import os
