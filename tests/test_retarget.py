@@ -263,11 +263,9 @@ def test_gltf_json_input_with_embedded_buffer(tmp_path, motion, built):
     assert len(g2.buffers) == 1 and g2.buffers[0].uri is None
 
 
-def test_cli_retarget(tmp_path, motion, built):
-    import sys
+def test_cli_retarget(tmp_path, motion, built, talkstyle):
     motion.save(tmp_path / "m.npz")
-    run = lambda *a: subprocess.run([sys.executable, "-m", "talkstyle", "retarget", str(tmp_path / "m.npz"), *a],  # noqa: E731
-                                    capture_output=True, text=True, timeout=120)
+    run = lambda *a: talkstyle("retarget", tmp_path / "m.npz", *a, timeout=120)   # noqa: E731
     ok = run("--avatar", str(built["mixamo_style"]), "-o", str(tmp_path / "a.glb"))
     assert ok.returncode == 0 and "52 of 52 ARKit shapes" in ok.stdout, ok.stderr
     bad = run("--avatar", str(built["snake_case_no_head_names"]), "-o", str(tmp_path / "b.glb"), "--no-head")
