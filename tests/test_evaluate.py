@@ -55,7 +55,7 @@ def cli(*args: str | Path) -> tuple[int, str]:
 def report(work) -> Path:
     from talkstyle.eval.baselines import train_variant
 
-    data, eval_data = built(work, 3), built(work, 4)
+    data, eval_data = built(work, 5), built(work, 8)
     runs = {v: train_variant(v, data, work / v, steps=4, size="tiny", audio_encoder="mel", augmented=0,
                              threads=1, pretrain_steps=3) for v in ("talkstyle", "diffposetalk")}
     code, err = cli(*evaluate_args(work, data, eval_data, runs))
@@ -105,7 +105,7 @@ def test_rerun_reuses_cached_generations(report, work):
     before = json.loads((report / "report.json").read_text())["per_clip"]
     stamps = [p.stat().st_mtime_ns for p in cached]
     runs = {v: work / v for v in ("talkstyle", "diffposetalk")}
-    code, err = cli(*evaluate_args(work, built(work, 3), built(work, 4), runs))
+    code, err = cli(*evaluate_args(work, built(work, 5), built(work, 8), runs))
     assert code == 0, err
     assert [p.stat().st_mtime_ns for p in cached] == stamps
     assert json.loads((report / "report.json").read_text())["per_clip"] == before
@@ -145,7 +145,7 @@ def test_every_variant_trains_and_generates(name):
 
 
 def test_bad_inputs_exit_2_without_a_report(tmp_path, work, report):
-    data = built(work, 3)
+    data = built(work, 5)
     out = tmp_path / "rep"
     cases = [
         (["--data", tmp_path / "missing", "-c", f"a={work / 'talkstyle'}"], "dataset folder not found"),
