@@ -12,7 +12,11 @@ def prompts(n: int = typer.Option(..., "--n", help="How many prompts."),
             ) -> None:
     """Write N balanced prompts (emotion x intensity x subject group x head motion)."""
     from ..data.prompts import sample_prompts, save_prompts
+    from ..validate import integer, output_file, seed as check_seed
 
+    integer("--n", n, 1, 1_000_000)
+    check_seed(seed)
+    output_file(out)
     save_prompts(out, sample_prompts(n, seed))
     print(f"wrote {n} prompts to {out}")
 

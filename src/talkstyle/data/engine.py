@@ -39,6 +39,9 @@ COMPACT_EVERY = 100             # clips between manifest compactions
 PLAN_VERSION = 3                # bump when the same seed would plan different clips (resume must not mix)
 LONG_TAKE_SHARE = 0.06          # jobs that are long takes: several lines in one breath, 30-60 s
 LONG_TAKE_LINES = (4, 8)
+MAX_HOURS = 1000.0              # a plan is made up front: more would take hours of planning and GBs
+MAX_PERSONS_PER_GROUP = 1000
+MAX_WORKERS = 256
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +57,8 @@ def person_pool(seed: int, per_group: int = 8) -> list[Person]:
     (at least one val and one test person each), so every split holds every kind of subject."""
     if per_group < 3:
         raise TalkstyleError("a build needs at least 3 persons per group (train, val, test)")
+    if per_group > MAX_PERSONS_PER_GROUP:
+        raise TalkstyleError(f"--persons-per-group must be at most {MAX_PERSONS_PER_GROUP}, got {per_group}")
     rng = random.Random(f"persons-{seed}")
     n_val = n_test = max(1, round(per_group * SPLIT_FRACTIONS[2]))
     splits = ["test"] * n_test + ["val"] * n_val + ["train"] * (per_group - n_val - n_test)
@@ -75,10 +80,11 @@ class PlannedClip:
 
 def plan(hours: float, seed: int, persons: list[Person], augment_frac: float = 0.2) -> list[PlannedClip]:
     """Jobs until the estimated speech reaches `hours`. A prefix of the plan for more hours."""
-    if hours <= 0:
-        raise TalkstyleError(f"--hours must be positive, got {hours}")
-    if not 0 <= augment_frac <= 1:
-        raise TalkstyleError(f"--augment-frac must lie in [0, 1], got {augment_frac}")
+    from ..validate import number
+
+    # `hours <= 0` alone lets NaN through (and NaN or inf never ends the loop below).
+    hours = number("--hours", hours, 0.0, MAX_HOURS, lo_open=True)
+    augment_frac = number("--augment-frac", augment_frac, 0.0, 1.0)
     by_kind = {(g, a): [p for p in persons if (p.gender, p.age_group) == (g, a)]
                for g, a in itertools.product(("female", "male"), AGE_GROUPS)}
     # Independent seeded streams, so each sequence is the same whatever the plan's length.
@@ -200,8 +206,11 @@ def build(out: str | Path, hours: float, seed: int = 0, workers: int = 1, backen
     voices it started with."""
     from .synth.voices import resolve_voices
 
-    if workers < 1:
-        raise TalkstyleError(f"--workers must be at least 1, got {workers}")
+    from ..validate import integer, number, seed as check_seed
+
+    integer("--workers", workers, 1, MAX_WORKERS)
+    check_seed(seed)
+    number("--hours", hours, 0.0, MAX_HOURS, lo_open=True)
     out = Path(out)
     previous = Dataset(out).config() if (out / "dataset.json").is_file() else {}
     # Fail on bad settings before anything is written.
