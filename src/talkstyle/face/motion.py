@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +86,8 @@ class FaceMotion:
         if not (0 < self.fps <= 1000):
             raise TalkstyleError(f"fps must be in (0, 1000], got {self.fps}")
         if self.audio is not None:
-            if self.audio.ndim != 1 or not self.sample_rate or self.sample_rate <= 0:
-                raise TalkstyleError("audio must be mono (S,) with a positive sample_rate")
+            if self.audio.ndim != 1 or not self.sample_rate or not 0 < self.sample_rate <= 1_000_000:
+                raise TalkstyleError("audio must be mono (S,) with a sample_rate in (0, 1000000]")
             if not np.isfinite(self.audio).all():
                 raise TalkstyleError("audio contains NaN or infinite values")
         if self.confidence is not None and self.confidence.shape != (w.shape[0],):
@@ -145,28 +146,89 @@ class FaceMotion:
 
     @classmethod
     def load(cls, path: str | Path) -> "FaceMotion":
-        """Read a FaceMotion .npz; never unpickles. Bad files raise TalkstyleError."""
+        """Read a FaceMotion .npz; never unpickles. Bad files (damaged, or fields of the wrong
+        type, shape or size) raise TalkstyleError naming the field."""
         path = Path(path)
+        if path.is_dir():
+            raise TalkstyleError(f"motion file is a folder, not a file: {path}")
         if not path.is_file():
             raise TalkstyleError(f"motion file not found: {path}")
         try:
             with np.load(path, allow_pickle=False) as z:
+                if not hasattr(z, "files"):
+                    raise TalkstyleError(f"{path} is a single .npy array, not a FaceMotion .npz")
+                _check_sizes(z, path)
                 data = {k: z[k] for k in z.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        except TalkstyleError:
+            raise
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError, KeyError, NotImplementedError,
+                zlib.error, MemoryError) as e:
             raise TalkstyleError(f"not a readable FaceMotion .npz: {path} ({e.__class__.__name__})") from None
         for key in ("format_version", "weights", "head", "fps"):
             if key not in data:
                 raise TalkstyleError(f"{path} is not a FaceMotion file (missing '{key}')")
-        version = int(data["format_version"])
+        version = _scalar(data, "format_version", path, int)
         if version > FORMAT_VERSION:
             raise TalkstyleError(f"{path} has format version {version}; this talkstyle reads up to {FORMAT_VERSION}")
-        names = tuple(str(n) for n in data.get("blendshape_names", ARKIT_NAMES))
-        if names != ARKIT_NAMES:
-            raise TalkstyleError(f"{path} has blendshape names that are not ARKit-52 in ARKit order")
-        return cls(
-            weights=data["weights"], head=data["head"], fps=float(data["fps"]),
-            audio=data.get("audio"),
-            sample_rate=int(data["sample_rate"]) if "sample_rate" in data else None,
-            confidence=data.get("confidence"),
-            metadata=json.loads(str(data.get("metadata", "{}"))),
-        )
+        if "blendshape_names" in data:
+            names_arr = data["blendshape_names"]
+            if names_arr.dtype.kind not in "US" or names_arr.ndim != 1:
+                raise TalkstyleError(f"{path}: 'blendshape_names' must be a list of names")
+            if tuple(str(n) for n in names_arr) != ARKIT_NAMES:
+                raise TalkstyleError(f"{path} has blendshape names that are not ARKit-52 in ARKit order")
+        metadata: Any = {}
+        if "metadata" in data:
+            raw = data["metadata"]
+            if raw.dtype.kind not in "US" or raw.ndim != 0:
+                raise TalkstyleError(f"{path}: 'metadata' must be one JSON text, got {raw.dtype} of shape {raw.shape}")
+            try:
+                metadata = json.loads(str(raw))
+            except (json.JSONDecodeError, RecursionError):
+                raise TalkstyleError(f"{path}: 'metadata' is not valid JSON") from None
+            if not isinstance(metadata, dict):
+                raise TalkstyleError(f"{path}: 'metadata' must be a JSON object, got {type(metadata).__name__}")
+        fps = _scalar(data, "fps", path, float)
+        sample_rate = _scalar(data, "sample_rate", path, int) if "sample_rate" in data else None
+        arrays = {k: _numeric(data, k, path) for k in ("weights", "head", "audio", "confidence") if k in data}
+        try:
+            return cls(
+                weights=arrays["weights"], head=arrays["head"], fps=fps,
+                audio=arrays.get("audio"), sample_rate=sample_rate, confidence=arrays.get("confidence"),
+                metadata=metadata,
+            )
+        except TalkstyleError as e:
+            raise TalkstyleError(f"{path}: {e}") from None
+
+
+# Bounds on what one motion file may ask us to allocate: a day at 1000 fps, 24 h of 48 kHz audio.
+MAX_FIELD_ELEMENTS = 100_000_000 * 3
+
+
+def _check_sizes(z, path: Path) -> None:
+    """Refuse absurd array shapes from the .npy headers, before anything is decompressed."""
+    read_header = getattr(np.lib.format, "_read_array_header", None)
+    for name in z.files if read_header is not None else ():
+        try:
+            with z.zip.open(f"{name}.npy") as f:
+                shape, _, _ = read_header(f, np.lib.format.read_magic(f))
+        except (KeyError, ValueError, OSError, zipfile.BadZipFile, zlib.error):
+            continue                    # left to np.load's own checks
+        if int(np.prod(shape, dtype=np.float64)) > MAX_FIELD_ELEMENTS:
+            raise TalkstyleError(f"{path}: '{name}' has shape {shape}, far larger than any motion")
+
+
+def _scalar(data: dict, key: str, path: Path, kind: type) -> Any:
+    a = data[key]
+    if a.size != 1 or a.dtype.kind not in "iuf" or a.ndim > 1:
+        raise TalkstyleError(f"{path}: '{key}' must be one number, got {a.dtype} of shape {a.shape}")
+    value = a.reshape(()).item()
+    if not np.isfinite(value) or (kind is int and value != int(value)):
+        raise TalkstyleError(f"{path}: '{key}' must be a finite {'whole ' if kind is int else ''}number, got {value}")
+    return kind(value)
+
+
+def _numeric(data: dict, key: str, path: Path) -> np.ndarray:
+    a = data[key]
+    if a.dtype.kind not in "iufb":
+        raise TalkstyleError(f"{path}: '{key}' must hold numbers, got {a.dtype}")
+    return a
