@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from .face.motion import FaceMotion
 from .pipeline import Settings, TalkstylePipeline
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"}
+OUTPUT_FILES = ("motion.npz", "preview.mp4", "livelink.csv", "face.glb")
 DEFAULT_THREADS = 2                # the speed the README quotes; the small model gains little from more
 
 __all__ = ["Settings", "animate", "load_reference", "write_outputs"]
@@ -37,9 +39,9 @@ def load_reference(ref: str | Path | FaceMotion) -> FaceMotion:
     """A style reference: a FaceMotion, a motion .npz, or a video (through video capture)."""
     if isinstance(ref, FaceMotion):
         return ref
-    path = Path(ref)
-    if not path.is_file():
-        raise TalkstyleError(f"style reference not found: {path}")
+    from .validate import input_file
+
+    path = input_file(ref, "style reference")
     if path.suffix.lower() == ".npz":
         return FaceMotion.load(path)
     if path.suffix.lower() in VIDEO_SUFFIXES:
@@ -56,34 +58,69 @@ def animate(audio: str | Path | np.ndarray, style: str | None = None,
     """Generate a FaceMotion (the model's frame rate, the 16 kHz audio attached) for `audio` in the given style.
 
     `audio` is a file path (anything ffmpeg reads) or 16 kHz mono float32 samples. With `out_dir`,
-    also writes motion.npz, preview.mp4, livelink.csv and face.glb there. `threads`: torch CPU
-    threads while generating (None: torch's own setting). `settings`: the checkpoint's
-    pipeline.json defaults when not given.
+    also writes motion.npz, preview.mp4, livelink.csv and face.glb there, as one set: the folder
+    holds one run's complete outputs, never a mix of two runs. `threads`: torch CPU threads while
+    generating (None: torch's own setting). `settings`: the checkpoint's pipeline.json defaults
+    when not given.
     """
-    wav = load_audio(audio) if not isinstance(audio, np.ndarray) else audio
+    from .pipeline import check_prompt
+    from .validate import input_file, output_folder
+
+    say = _stage_printer(progress)
+    # Check every input and the output folder before the heavy work, so that bad input fails fast.
+    if out_dir is not None:
+        output_folder(out_dir, OUTPUT_FILES)
+    if not isinstance(audio, np.ndarray):
+        input_file(audio, "audio file")
+    if style is not None:
+        with warnings.catch_warnings():     # the pipeline warns about a vague prompt, once
+            warnings.simplefilter("ignore")
+            check_prompt(style)             # an empty prompt fails here, before the model loads
     reference = load_reference(style_ref) if style_ref is not None else None
-    pipe = _pipeline(str(checkpoint) if checkpoint is not None else None, threads)
+    say("loading the model")
+    pipe = _pipeline(str(checkpoint) if checkpoint is not None else None, threads)  # checks config and weights
     settings = settings or pipe.settings
+    if not isinstance(audio, np.ndarray):
+        say(f"decoding {Path(audio).name}")
+        wav = load_audio(audio, progress=progress)
+    else:
+        wav = audio
     motion = pipe(wav, style, reference, settings=settings, progress=progress)
     motion = dataclasses.replace(motion, metadata={
         "generator": "talkstyle", "prompt": style, "style_ref": str(style_ref) if isinstance(style_ref, (str, Path)) else None,
         "checkpoint": str(checkpoint) if checkpoint else "bundled", **dataclasses.asdict(settings)})
     if out_dir is not None:
-        write_outputs(motion, Path(out_dir))
+        say(f"writing {', '.join(OUTPUT_FILES)}")
+        write_outputs(motion, Path(out_dir), progress=progress)
     return motion
 
 
-def write_outputs(motion: FaceMotion, out_dir: Path) -> dict[str, Path]:
-    """motion.npz, preview.mp4 (with the audio), livelink.csv and face.glb, each written atomically."""
+def _stage_printer(progress: bool):
+    """On a terminal, one line as each stage of a long job starts, so that something shows at
+    once (the bars of the long stages follow). Logs and pipes get only the bars and results."""
+    import os
+    import sys
+
+    show = progress and (sys.stderr.isatty() or os.environ.get("TALKSTYLE_PROGRESS") == "1")
+
+    def say(text: str) -> None:
+        if show:
+            print(f"{text}...", file=sys.stderr, flush=True)
+    return say
+
+
+def write_outputs(motion: FaceMotion, out_dir: Path, progress: bool = True) -> dict[str, Path]:
+    """motion.npz, preview.mp4 (with the audio), livelink.csv and face.glb, written as one set
+    (atomic.atomic_files): an error or Ctrl-C half way leaves the folder as it was."""
+    from .atomic import atomic_files
     from .export.gltf import write_glb
     from .export.livelink import write_csv
     from .render.grid import render_motion
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"motion": out_dir / "motion.npz", "preview": out_dir / "preview.mp4",
-             "livelink": out_dir / "livelink.csv", "glb": out_dir / "face.glb"}
-    motion.save(paths["motion"])
-    render_motion(motion, paths["preview"])
-    write_csv(motion, paths["livelink"])
-    write_glb(motion, paths["glb"])
-    return paths
+    with atomic_files(out_dir, OUTPUT_FILES) as stage:
+        motion.save(stage / "motion.npz")
+        render_motion(motion, stage / "preview.mp4", progress=progress)
+        write_csv(motion, stage / "livelink.csv")
+        write_glb(motion, stage / "face.glb")
+    return {"motion": out_dir / "motion.npz", "preview": out_dir / "preview.mp4",
+            "livelink": out_dir / "livelink.csv", "glb": out_dir / "face.glb"}

@@ -43,6 +43,7 @@ PIPELINE_FILE = "pipeline.json"
 FORMAT = "talkstyle-pipeline"
 VERSION = 1
 SILENCE_RMS = 1e-3                 # about -60 dBFS: nothing to lip-sync to
+MAX_CFG = 100.0                    # guidance far past this only amplifies noise (and overflows)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -56,10 +57,15 @@ class Settings:
     head_words: bool = True        # nod / shake / still words of the prompt move the head (head_motion.py)
 
     def __post_init__(self) -> None:
+        from .validate import number, seed
+
         if self.sampler not in SAMPLERS:
             raise TalkstyleError(f"unknown sampler '{self.sampler}': choose one of {', '.join(SAMPLERS)}")
-        if not 1 <= self.steps <= 1000:
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or not 1 <= self.steps <= 1000:
             raise TalkstyleError(f"steps must be in [1, 1000], got {self.steps}")
+        number("--cfg-audio", self.cfg_audio, -MAX_CFG, MAX_CFG)
+        number("--cfg-style", self.cfg_style, -MAX_CFG, MAX_CFG)
+        seed(self.seed)
 
     def to_dict(self) -> dict[str, Any]:
         return to_plain(self)
@@ -90,10 +96,15 @@ def torch_threads(threads: int | None) -> Iterator[None]:
 def check_prompt(style: str) -> StyleAttributes:
     """The prompt's attributes. Empty prompts are an error; prompts with no recognisable style
     words get a warning."""
-    parsed = analyze_prompt(style)           # raises on an empty prompt
+    with warnings.catch_warnings(record=True) as parser_warnings:   # one warning, said once below
+        warnings.simplefilter("always")
+        parsed = analyze_prompt(style)           # raises on an empty prompt
     a = parsed.attributes
-    if parsed.unknown or (a.family == "neutral" and a.emotion == "neutral" and a.subject == "person"
-                          and a.head_motion == "natural" and a.delivery == "speaks"):
+    if not (parsed.unknown or (a.family == "neutral" and a.emotion == "neutral" and a.subject == "person"
+                               and a.head_motion == "natural" and a.delivery == "speaks")):
+        for w in parser_warnings:   # e.g. one unknown emotion word among known ones
+            warnings.warn(str(w.message), stacklevel=4)
+    else:
         warnings.warn(f"the prompt {style!r} has no style words talkstyle knows (English emotions, "
                       "intensities, head motion, delivery); the style will be vague", stacklevel=4)
     return a
@@ -104,7 +115,11 @@ def check_audio(audio: np.ndarray) -> np.ndarray:
     wav = np.asarray(audio, np.float32)
     if wav.ndim != 1 or wav.size == 0:
         raise TalkstyleError("audio must be non-empty mono 16 kHz samples")
-    if np.sqrt(np.mean(np.square(wav))) < SILENCE_RMS:
+    bad = ~np.isfinite(wav)
+    if bad.any():      # damage, not silence: say so instead of zeroing it
+        raise TalkstyleError(f"the audio has {int(bad.sum())} NaN or infinite samples "
+                             f"({100 * bad.mean():.1f}%): the file is damaged")
+    if np.sqrt(np.mean(np.square(wav, dtype=np.float64))) < SILENCE_RMS:
         warnings.warn("the audio is silent: the face will stay near its resting pose", stacklevel=4)
     return wav
 
@@ -159,9 +174,9 @@ class TalkstylePipeline:
     def encode_prompt(self, style: str) -> torch.Tensor:
         return torch.from_numpy(self.text_encoder.encode([style])[0])
 
-    def encode_audio(self, wav: np.ndarray) -> np.ndarray:
-        """(T, audio_dim) features at the model's frame rate."""
-        return self.audio_encoder.encode(wav, num_frames=num_frames_for(len(wav)))
+    def encode_audio(self, wav: np.ndarray, progress=None) -> np.ndarray:
+        """(T, audio_dim) features at the model's frame rate; `progress` (a tqdm bar) advances per chunk."""
+        return self.audio_encoder.encode(wav, num_frames=num_frames_for(len(wav)), progress=progress)
 
     @torch.no_grad()
     def style_vector(self, text: torch.Tensor | None, reference: FaceMotion | None) -> torch.Tensor:
@@ -178,6 +193,10 @@ class TalkstylePipeline:
             x = self.generator.generate(feats, style, sampler=settings.sampler, steps=settings.steps,
                                         cfg_audio=settings.cfg_audio, cfg_style=settings.cfg_style,
                                         seed=settings.seed, progress=progress)
+        if not np.isfinite(x).all():
+            # The inputs are checked: a model that turns finite input into NaN is broken.
+            raise TalkstyleError("the model produced NaN or infinite values: the checkpoint is damaged "
+                                 "or its training diverged")
         motion = smooth_head(array_to_motion(x, self.fps))
         if attributes is not None and settings.head_words:
             motion = apply_head_words(motion, attributes.head_motion, attributes.level, settings.seed)
@@ -193,8 +212,9 @@ class TalkstylePipeline:
         attributes = check_prompt(style) if style is not None else None
         wav = check_audio(audio)
         reference = usable_reference(style_ref, self.fps) if style_ref is not None else None
-        with torch_threads(self.threads):
-            feats = self.encode_audio(wav)
+        with torch_threads(self.threads), tqdm(total=num_frames_for(len(wav)), desc="audio features", unit="frame",
+                                               disable=not progress, leave=False) as bar:
+            feats = self.encode_audio(wav, progress=bar)
             s = self.style_vector(self.encode_prompt(style) if style is not None else None, reference)
         # With no style the style-dropped branch equals the conditional one: skip it.
         if style is None and reference is None:

@@ -114,25 +114,30 @@ class AudioEncoder(abc.ABC):
         """Identifies the features in a cache: the same id means the same features for the same audio."""
         return self.name
 
-    def encode(self, audio: np.ndarray, num_frames: int | None = None) -> np.ndarray:
-        """Features (num_frames or round(duration * 25), dim) float32."""
+    def encode(self, audio: np.ndarray, num_frames: int | None = None, progress=None) -> np.ndarray:
+        """Features (num_frames or round(duration * 25), dim) float32. `progress` (a tqdm bar
+        or anything with update(n)) advances by the frames done, chunk by chunk."""
         audio = check_audio(audio)
         if num_frames is not None and num_frames < 1:
             raise TalkstyleError(f"num_frames must be at least 1, got {num_frames}")
         total = num_frames_for(len(audio))
         if self.chunk_seconds is None or total <= self.chunk_seconds * DEFAULT_FPS:
             feats = fit_length(self._encode_chunk(audio), total)
+            if progress is not None:
+                progress.update(total)
         else:
-            feats = self._encode_chunked(audio, total)
+            feats = self._encode_chunked(audio, total, progress)
         return np.ascontiguousarray(fit_length(feats, num_frames or total), dtype=np.float32)
 
-    def _encode_chunked(self, audio: np.ndarray, total: int) -> np.ndarray:
+    def _encode_chunked(self, audio: np.ndarray, total: int, progress=None) -> np.ndarray:
         chunk, overlap = int(self.chunk_seconds * DEFAULT_FPS), int(self.overlap_seconds * DEFAULT_FPS)
         out = np.empty((total, self.dim), np.float32)
         for start, keep_from, keep_to in chunk_plan(total, chunk, overlap):
             piece = audio[start * SAMPLES_PER_FRAME:(start + chunk) * SAMPLES_PER_FRAME]
             feats = fit_length(self._encode_chunk(piece), chunk)
             out[keep_from:keep_to] = feats[keep_from - start:keep_to - start]
+            if progress is not None:
+                progress.update(keep_to - keep_from)
         return out
 
     @abc.abstractmethod

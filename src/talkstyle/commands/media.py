@@ -22,6 +22,10 @@ def render(
     from ..face.motion import FaceMotion
     from ..render.grid import render_motion
 
+    from ..validate import integer, output_file
+
+    integer("--size", size, 16, 4096)
+    output_file(out)
     m = FaceMotion.load(motion)
     wav = load_audio(audio) if audio is not None else None
     render_motion(m, out, audio=wav, sample_rate=SAMPLE_RATE if wav is not None else None, size=size)
@@ -36,7 +40,6 @@ def demo(
     from ..animate import animate
 
     speech = assets.path("demo_speech.wav")
-    out.mkdir(parents=True, exist_ok=True)
-    motion = animate(speech, style=prompt, out_dir=out)
+    motion = animate(speech, style=prompt, out_dir=out)      # checks `out` before the work
     typer.echo(f"'{prompt}' -> {out}/ (motion.npz, preview.mp4, livelink.csv, face.glb; "
                f"{motion.num_frames} frames)")
