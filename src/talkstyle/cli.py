@@ -6,12 +6,18 @@ Heavy imports happen inside the commands so that `talkstyle --help` is instant.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
 
-from .commands import capture, data, evaluate, export, generate, media, retarget, synth
-from .errors import TalkstyleError
+# Native libraries (MediaPipe, TensorFlow Lite, absl/glog) read these when they load: warnings
+# and info lines of theirs are no business of the user's terminal. Set before any import of them.
+for _var, _value in (("GLOG_minloglevel", "2"), ("TF_CPP_MIN_LOG_LEVEL", "3"), ("ABSL_MIN_LOG_LEVEL", "2")):
+    os.environ.setdefault(_var, _value)
+
+from .commands import capture, data, evaluate, export, generate, media, retarget, synth  # noqa: E402
+from .errors import TalkstyleError  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Speech-driven 3D facial animation with style control.")
@@ -37,6 +43,9 @@ app.command()(evaluate.evaluate)
 app.command("train-variant")(evaluate.train_variant)
 
 
+INTERRUPTED = "interrupted (Ctrl-C): rerun the same command to resume"
+
+
 def main() -> None:
     try:
         app()
@@ -44,5 +53,14 @@ def main() -> None:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(f"\n{INTERRUPTED}", file=sys.stderr)
         sys.exit(130)
+    except SystemExit as e:
+        # Typer turns Ctrl-C into a silent exit 130 (typer.core._main): say what happened.
+        if e.code == 130:
+            print(f"\n{INTERRUPTED}", file=sys.stderr)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -222,9 +222,12 @@ def train(data: str | Path, out: str | Path, config: str = "small", steps: int |
     """The Python API of `talkstyle train`."""
     from .audio.features import get_audio_encoder
 
+    from .validate import train_options
+
     data, out = Path(data), Path(out)
     if not data.is_dir():
         raise TalkstyleError(f"dataset folder not found: {data}")
+    train_options(out, steps=steps, batch_size=batch_size, threads=threads, augmented=augmented, seed=seed)
     mc, tc = get_config(config)
     overrides = {k: v for k, v in dict(steps=steps, batch_size=batch_size, threads=threads).items() if v is not None}
     tc = dataclasses.replace(tc, **overrides)

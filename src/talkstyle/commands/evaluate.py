@@ -47,12 +47,16 @@ def evaluate(
     from ..eval.report import write_report
     from ..eval.run import evaluate as run
     from ..pipeline import Settings
+    from ..validate import integer, output_folder
 
     if max_clips is not None and max_clips < 1:
         raise TalkstyleError(f"--max-clips must be at least 1, got {max_clips}")
     if out.exists() and not out.is_dir():
         raise TalkstyleError(f"report folder is a file: {out}")
+    integer("--evaluator-steps", evaluator_steps, 1, 10_000_000)
+    integer("--edit-clips", edit_clips, 0, 100_000)
     settings = Settings(cfg_audio=cfg_audio, cfg_style=cfg_style, steps=steps, sampler=sampler, seed=seed)
+    output_folder(out)
     result = run(data, parse_checkpoints(checkpoints), eval_data, settings,
                  max_clips=max_clips, evaluator_steps=evaluator_steps, swap_clips=edit_clips, cache=out / "cache",
                  threads=threads)

@@ -52,9 +52,11 @@ def train(
 ) -> None:
     """Train the style generator (resumable; EMA weights saved as safetensors + config.json)."""
     from ..errors import TalkstyleError
+    from ..validate import train_options
 
     if not data.is_dir():            # before importing torch: bad input fails fast
         raise TalkstyleError(f"dataset folder not found: {data}")
+    train_options(out, steps=steps, batch_size=batch_size, threads=threads, augmented=augmented, seed=seed)
     from ..train import train as run
 
     path = run(data, out, config=config, steps=steps, batch_size=batch_size, seed=seed, augmented=augmented,

@@ -132,8 +132,11 @@ def train_variant(name: str, data: str | Path, out: str | Path, steps: int, *, s
     data, out = Path(data), Path(out)
     if not data.is_dir():
         raise TalkstyleError(f"dataset folder not found: {data}")
-    if steps < 1:
-        raise TalkstyleError(f"--steps must be at least 1, got {steps}")
+    from ..validate import integer, train_options
+
+    train_options(out, steps=steps, batch_size=batch_size, threads=threads, augmented=augmented, seed=seed)
+    if pretrain_steps is not None:
+        integer("--pretrain-steps", pretrain_steps, 1, 10_000_000)
     mc, tc = variant_configs(name, size, steps=steps, batch_size=batch_size, threads=threads)
     encoder = audio_encoder or mc.audio_encoder
     mc = dataclasses.replace(mc, audio_encoder=encoder, audio_dim=get_audio_encoder(encoder).dim)
