@@ -46,12 +46,23 @@ def read_config(folder: Path) -> dict[str, Any]:
         raise TalkstyleError(f"not a talkstyle checkpoint (no config.json): {folder}")
     try:
         config = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise TalkstyleError(f"checkpoint config is not valid JSON: {path}") from None
+    except OSError as e:
+        raise TalkstyleError(f"cannot read {path}: {e.strerror or e}") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise TalkstyleError(f"{path} is not a talkstyle generator config")
-    if int(config.get("version", 0)) > VERSION:
-        raise TalkstyleError(f"{path} has version {config['version']}; this talkstyle reads up to {VERSION}")
+    version = config.get("version", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise TalkstyleError(f"{path}: 'version' must be a whole number, got {version!r}"[:200])
+    if version > VERSION:
+        raise TalkstyleError(f"{path} has version {version}; this talkstyle reads up to {VERSION}")
+    if not isinstance(config.get("model"), dict):
+        raise TalkstyleError(f"{path} has no model configuration ('model' must be a JSON object)")
+    try:
+        ModelConfig.from_dict(config["model"])          # type and size checks, before anything is built
+    except TalkstyleError as e:
+        raise TalkstyleError(f"{path}: {e}") from None
     return config
 
 
@@ -71,6 +82,14 @@ def load_generator(folder: str | Path | None = None) -> StyleGenerator:
     return model.eval()
 
 
+def check_finite(weights: dict[str, torch.Tensor], source: str) -> None:
+    """NaN or inf in the weights would turn every output into NaN: say so before any work."""
+    bad = [k for k, v in weights.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise TalkstyleError(f"weights in {source} contain NaN or infinite values ({len(bad)} tensors, "
+                             f"e.g. '{bad[0]}'): the checkpoint is damaged or its training diverged")
+
+
 def load_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], source: str) -> None:
     """Strict load with one clear error when the weights belong to another configuration."""
     expected = model.state_dict()
@@ -82,4 +101,5 @@ def load_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], sourc
         raise TalkstyleError(f"weights in {source} do not match its model config ({len(missing)} missing, "
                              f"{len(unexpected)} unexpected, {len(wrong)} with other shapes, e.g. '{example}'): "
                              "a checkpoint of another config?")
+    check_finite(weights, source)
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in weights.items()})

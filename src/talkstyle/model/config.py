@@ -53,7 +53,71 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ModelConfig":
-        return from_plain(cls, d, "model config")
+        """A config from JSON, every value checked for type and size before anything is built
+        from it (a damaged or hostile config.json must not allocate terabytes)."""
+        if not isinstance(d, dict):
+            raise TalkstyleError(f"model config must be a JSON object, got {type(d).__name__}")
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        for key, value in d.items():
+            if key not in known:
+                continue                    # from_plain names unknown keys
+            kind = type(known[key].default)
+            ok = (isinstance(value, bool) if kind is bool else
+                  isinstance(value, (int, float)) and not isinstance(value, bool) if kind is float else
+                  isinstance(value, kind) and not isinstance(value, bool))
+            if not ok:
+                raise TalkstyleError(f"model config '{key}' must be {kind.__name__}, got {value!r}"[:200])
+        cfg = from_plain(cls, d, "model config")
+        cfg.check()
+        return cfg
+
+    def check(self) -> None:
+        """Sizes within bounds, consistent shapes, known names; raise TalkstyleError otherwise."""
+        import math
+
+        from ..audio.features import ENCODERS
+
+        for key, (lo, hi) in MODEL_BOUNDS.items():
+            value = getattr(self, key)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and lo <= value <= hi):
+                raise TalkstyleError(f"model config '{key}' = {value} is outside [{lo}, {hi}]")
+        if self.motion_dim != MOTION_DIM:
+            raise TalkstyleError(f"model config 'motion_dim' must be {MOTION_DIM}, got {self.motion_dim}")
+        if self.context >= self.window:
+            raise TalkstyleError(f"model config 'context' ({self.context}) must be less than 'window' ({self.window})")
+        if self.d_model % self.heads:
+            raise TalkstyleError(f"model config 'd_model' ({self.d_model}) must be a multiple of 'heads' ({self.heads})")
+        if self.style_d_model % max(1, self.style_d_model // 32):
+            raise TalkstyleError(f"model config 'style_d_model' ({self.style_d_model}) must be a multiple of "
+                                 f"{max(1, self.style_d_model // 32)}")
+        if self.audio_encoder not in ENCODERS:
+            raise TalkstyleError(f"model config 'audio_encoder' must be one of {', '.join(ENCODERS)}, "
+                                 f"got {self.audio_encoder!r}"[:200])
+        if self.beta_schedule not in BETA_SCHEDULES:
+            raise TalkstyleError(f"model config 'beta_schedule' must be one of {', '.join(BETA_SCHEDULES)}")
+        if self.approx_parameters() > MAX_PARAMETERS:
+            raise TalkstyleError(f"model config describes about {self.approx_parameters() / 1e6:.0f} M parameters "
+                                 f"(at most {MAX_PARAMETERS / 1e6:.0f} M): a damaged config?")
+
+    def approx_parameters(self) -> int:
+        """An estimate of the parameter count (within ~10%), from the shapes alone."""
+        d, s = self.d_model, self.style_d_model
+        ff = self.ff_mult
+        return int(self.layers * (8 + 2 * ff) * d * d + self.style_layers * 8 * s * s
+                   + (self.audio_dim + self.text_dim + self.motion_dim + self.window + self.context) * (d + s)
+                   + self.codebook_size * self.code_dim + self.basis * (self.basis_hidden + self.motion_dim) * d
+                   + self.basis_hidden * (d + s + self.style_dim) + self.style_tokens * self.style_dim * d)
+
+
+MAX_PARAMETERS = 500_000_000         # 2 GB of float32: far beyond every config here (base: ~10 M)
+BETA_SCHEDULES = ("linear", "scaled_linear", "squaredcos_cap_v2")
+MODEL_BOUNDS: dict[str, tuple[float, float]] = {
+    "audio_dim": (1, 8192), "text_dim": (1, 8192), "fps": (1.0, 1000.0), "window": (2, 10_000), "context": (0, 10_000),
+    "d_model": (1, 8192), "layers": (1, 128), "heads": (1, 256), "ff_mult": (1, 64), "audio_band": (0, 10_000),
+    "dropout": (0.0, 0.99), "style_dim": (1, 8192), "style_tokens": (1, 1024), "style_layers": (1, 128),
+    "style_d_model": (1, 8192), "codebook_size": (1, 1 << 20), "code_dim": (1, 8192), "basis": (0, 1024),
+    "basis_hidden": (1, 8192), "train_timesteps": (1, 100_000),
+}
 
 
 @dataclasses.dataclass(frozen=True)
