@@ -31,7 +31,7 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE, progress: bool 
             resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
             seconds = container.duration / 1e6 if container.duration else None
             bar = tqdm(total=round(seconds, 1) if seconds else None, desc="decoding audio", unit="s",
-                       disable=not progress, leave=False, bar_format=None)
+                       disable=not progress or (seconds or 0) < 60, leave=False)   # long files only
             decoded = 0
             for frame in container.decode(audio=0):
                 for out in resampler.resample(frame):
