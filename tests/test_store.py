@@ -1,6 +1,8 @@
 """The dataset store and stage V augmentation."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -56,7 +58,9 @@ def test_verify_finds_tampered_and_missing_files(tmp_path):
     (tmp_path / "clips" / "c1.npz").write_bytes(b"garbage")
     (tmp_path / "clips" / "c2.npz").unlink()
     problems = ds.verify()
-    assert any("c1: checksum" in p for p in problems) and any("c2: missing" in p for p in problems)
+    assert any("c1: size mismatch" in p for p in problems) and any("c2: missing" in p for p in problems)
+    (tmp_path / "clips" / "c2.npz").write_bytes(b"x" * json.loads((tmp_path / "rows" / "c2.json").read_text())["size"])
+    assert any("c2: checksum" in p for p in ds.verify())       # same size, other bytes
 
 
 def test_manifest_follows_the_row_log_and_partial_files_are_cleaned(tmp_path):

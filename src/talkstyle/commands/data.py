@@ -70,9 +70,41 @@ def build(hours: float = typer.Option(..., "--hours", help="Hours of speech to s
 
     s = run_build(out, hours, seed=seed, workers=workers, backend=backend, augment_frac=augment_frac,
                   persons_per_group=persons_per_group, render=render, voices=voices)
+    for problem in s.damaged:
+        print(f"remade {problem}")
     print(f"{s.done} clips made, {s.skipped} already there, {len(s.failed)} failed of {s.planned} planned; "
           f"{s.seconds_stored / 3600:.2f} h stored in {s.wall_s:.0f} s -> {out}")
     print(f"voices: {', '.join(s.voices)}")
     if s.failed:
         print("failed clips are retried by running the same command again")
+        raise typer.Exit(1)
+
+
+@data_app.command()
+def verify(dataset: Path = typer.Argument(..., help="A dataset folder (data build, import or synth)."),
+           repair: bool = typer.Option(False, "--repair",
+                                       help="Remove damaged clips (row and files) and rewrite the manifest; "
+                                            "rerunning the build or import then makes them again."),
+           ) -> None:
+    """Check every stored clip against its row: files present, sizes and checksums. Exit 1 on damage."""
+    from ..data.store import Dataset
+    from ..errors import TalkstyleError
+
+    if not dataset.is_dir():
+        raise TalkstyleError(f"dataset folder not found: {dataset}")
+    ds = Dataset(dataset)
+    if repair:
+        fixed = ds.repair()
+        for problem in fixed:
+            print(f"removed {problem}")
+        print(f"{len(fixed)} damaged clips removed, {len(ds)} intact -> {dataset}"
+              + ("; rerun the same build or import to make them again" if fixed else ""))
+        return
+    problems = ds.verify(progress=True)
+    for problem in problems:
+        print(f"damaged {problem}")
+    total = len(list((dataset / "rows").glob("*.json")))
+    print(f"{total - len(problems)} of {total} clips intact" +
+          (f"; `talkstyle data verify {dataset} --repair` removes the damaged ones" if problems else ""))
+    if problems:
         raise typer.Exit(1)

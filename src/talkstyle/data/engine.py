@@ -195,6 +195,7 @@ class BuildSummary:
     seconds_stored: float
     wall_s: float
     voices: tuple[str, ...] = ()
+    damaged: list[str] = dataclasses.field(default_factory=list)   # found on resume, remade
 
 
 def build(out: str | Path, hours: float, seed: int = 0, workers: int = 1, backend: str = "procedural",
@@ -218,7 +219,9 @@ def build(out: str | Path, hours: float, seed: int = 0, workers: int = 1, backen
     load_backend(backend, voice_set)
     persons = person_pool(seed, persons_per_group)
     items = plan(hours, seed, persons, augment_frac)
-    if out.is_dir() and any(out.iterdir()) and not (out / "dataset.json").is_file():
+    if out.exists() and not out.is_dir():
+        raise TalkstyleError(f"output folder is a file: {out}")
+    if out.is_dir() and any(out.iterdir()) and not (out / "dataset.json").is_file() and not (out / "rows").is_dir():
         raise TalkstyleError(f"{out} exists and is not a talkstyle dataset; choose an empty or new folder")
     ds = Dataset(out, create=True)
     config = ds.config()
@@ -232,8 +235,8 @@ def build(out: str | Path, hours: float, seed: int = 0, workers: int = 1, backen
                      "persons": {p.id: {"gender": p.gender, "age_group": p.age_group, "split": p.split}
                                  for p in persons}})
     ds.clean_partial()
-    todo = [it for it in items if not ds.has(it.job.clip_id)]
-    summary = BuildSummary(len(items), len(items) - len(todo), 0, [], 0.0, 0.0, voice_set)
+    todo, damaged = _still_to_do(ds, items, progress)
+    summary = BuildSummary(len(items), len(items) - len(todo), 0, [], 0.0, 0.0, voice_set, damaged)
     t0 = time.perf_counter()
     from tqdm import tqdm
 
@@ -255,6 +258,27 @@ def build(out: str | Path, hours: float, seed: int = 0, workers: int = 1, backen
         ds.compact()
     summary.wall_s = time.perf_counter() - t0
     return summary
+
+
+def _still_to_do(ds: Dataset, items: list[PlannedClip], progress: bool) -> tuple[list[PlannedClip], list[str]]:
+    """The planned clips not stored intact. A stored clip is skipped only when its row reads and
+    its files match the row (size, checksum); a damaged one (a truncated file, a broken row) is
+    removed and made again."""
+    from tqdm import tqdm
+
+    todo, damaged = [], []
+    for it in tqdm(items, desc="checking stored clips", unit="clip", disable=not progress, leave=False):
+        ids = [it.job.clip_id] + ([f"{it.job.clip_id}-{it.augment}"] if it.augment else [])
+        if not ds.has(ids[0]):
+            todo.append(it)
+            continue
+        problems = [f"{cid}: {p}" for cid in ids if (p := ds.problem(cid))]
+        if problems:
+            damaged += problems
+            for cid in ids:
+                ds.remove(cid)
+            todo.append(it)
+    return todo, damaged
 
 
 def _execute(todo: list[PlannedClip], root: str, backend: str, voices: tuple[str, ...], workers: int,

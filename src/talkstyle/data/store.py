@@ -29,6 +29,8 @@ from .records import ClipRecord, SynthClip
 from ..vocab.attributes import Phone, Prompt
 
 SPLITS = ("train", "val", "test")
+ROW_TEXT_FIELDS = ("clip_id", "person", "split", "motion_path", "sha256")
+MANIFEST_COLUMNS = ("clip_id", "person", "split", "motion_path", "sha256")
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
 ATTRIBUTE_COLUMNS = ("subject", "gender", "age_group", "emotion", "family", "intensity", "level",
                      "head_motion", "delivery")
@@ -80,7 +82,18 @@ class Dataset:
         return self.root / "dataset.json"
 
     def config(self) -> dict[str, Any]:
-        return json.loads(self.config_path.read_text()) if self.config_path.is_file() else {}
+        if not self.config_path.is_file():
+            return {}
+        try:
+            config = json.loads(self.config_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            config = None
+        if not isinstance(config, dict) or not isinstance(config.get("persons", {}), dict):
+            raise TalkstyleError(
+                f"{self.config_path} is damaged (not a JSON object of build settings): restore it, or "
+                "delete it and rerun the same `talkstyle data build` command (same --seed and options) "
+                "to write it again; the clips already made are kept")
+        return config
 
     def write_config(self, config: dict[str, Any]) -> None:
         write_text(self.config_path, json.dumps(config, indent=1, sort_keys=True))
@@ -93,6 +106,55 @@ class Dataset:
     # ---------------------------------------------------------------- writing
     def has(self, clip_id: str) -> bool:
         return (self.root / "rows" / f"{clip_id}.json").is_file()
+
+    def read_row(self, path: Path) -> dict[str, Any]:
+        """One row of the row log, checked; a damaged one raises TalkstyleError saying how to recover."""
+        try:
+            row = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            row = None
+        except OSError as e:
+            raise TalkstyleError(f"cannot read {path}: {e.strerror or e}") from None
+        if not isinstance(row, dict) or row.get("clip_id") != path.stem or \
+                any(not isinstance(row.get(k), str) for k in ROW_TEXT_FIELDS):
+            raise TalkstyleError(
+                f"dataset row {path} is damaged: run `talkstyle data verify {self.root} --repair` to drop "
+                "it; rerunning the build (or import) then makes that clip again")
+        return row
+
+    def problem(self, clip_id: str, row: dict[str, Any] | None = None) -> str | None:
+        """What is wrong with a stored clip (damaged row, missing, truncated or changed files),
+        or None when it is intact: the row's size and checksum are checked against the file."""
+        path = self.root / "rows" / f"{clip_id}.json"
+        if row is None:
+            if not path.is_file():
+                return "no row"
+            try:
+                row = self.read_row(path)
+            except TalkstyleError:
+                return f"damaged row rows/{clip_id}.json"
+        motion = self.root / row["motion_path"]
+        if not motion.is_file():
+            return f"missing {row['motion_path']}"
+        size = row.get("size")
+        if isinstance(size, int) and motion.stat().st_size != size:
+            return f"size mismatch for {row['motion_path']} ({motion.stat().st_size} bytes, the row says {size})"
+        if file_sha256(motion) != row["sha256"]:
+            return f"checksum mismatch for {row['motion_path']}"
+        for key in ("audio_path", "video_path"):
+            if row.get(key) and not (self.root / row[key]).is_file():
+                return f"missing {row[key]}"
+        return None
+
+    def intact(self, clip_id: str) -> bool:
+        return self.problem(clip_id) is None
+
+    def remove(self, clip_id: str) -> None:
+        """Forget a clip: its row first (so it is not done any more), then its files."""
+        (self.root / "rows" / f"{clip_id}.json").unlink(missing_ok=True)
+        for p in (self.root / "clips").glob(f"{clip_id}.*"):
+            p.unlink(missing_ok=True)
+        self._manifest = None
 
     def add(self, clip: SynthClip, clip_id: str | None = None, backend: str = "external",
             augmented: str = "", source_clip: str = "", split: str | None = None,
@@ -127,7 +189,7 @@ class Dataset:
             "num_frames": m.num_frames, "motion_path": f"clips/{clip_id}.npz",
             "audio_path": f"clips/{clip_id}.wav" if m.audio is not None else "",
             "video_path": f"clips/{clip_id}.mp4" if video is not None else "",
-            "sha256": file_sha256(npz), "backend": backend, "augmented": augmented,
+            "sha256": file_sha256(npz), "size": npz.stat().st_size, "backend": backend, "augmented": augmented,
             "source_clip": source_clip,
         }
         write_text(self.root / "rows" / f"{clip_id}.json", json.dumps(row, sort_keys=True))
@@ -153,7 +215,7 @@ class Dataset:
     def _read_rows(self):
         import pandas as pd
 
-        rows = [json.loads(p.read_text()) for p in sorted((self.root / "rows").glob("*.json"))]
+        rows = [self.read_row(p) for p in sorted((self.root / "rows").glob("*.json"))]
         if not rows:
             return pd.DataFrame(columns=["clip_id", "person", "split", *ATTRIBUTE_COLUMNS, "prompt", "line",
                                          "duration", "num_frames", "motion_path", "audio_path", "video_path",
@@ -171,7 +233,15 @@ class Dataset:
             path = self.root / "manifest.parquet"
             rows = [p.stat().st_mtime for p in (self.root / "rows").glob("*.json")]
             fresh = path.is_file() and path.stat().st_mtime >= max(rows, default=0.0)
-            df = pd.read_parquet(path) if fresh else None
+            df = None
+            if fresh:
+                try:
+                    df = pd.read_parquet(path)
+                except Exception:  # noqa: BLE001 - a damaged manifest is only a cache of rows/
+                    df = None
+                if df is not None and not set(MANIFEST_COLUMNS) <= set(df.columns):
+                    df = None
+            # manifest.parquet is a compaction of rows/: when it is behind or damaged, rows/ is the truth.
             self._manifest = df if df is not None and len(df) == len(rows) else self._read_rows()
         return self._manifest
 
@@ -222,13 +292,25 @@ class Dataset:
                 ctx = rec.motion.slice(max(0, start - context), start) if start > 0 and context > 0 else None
                 yield Window(cid, rec.person, rec.prompt, start, rec.motion.slice(start, min(T, start + length)), ctx)
 
-    def verify(self) -> list[str]:
-        """Problems found: missing files and checksum mismatches (empty when the dataset is sound)."""
+    def verify(self, progress: bool = False) -> list[str]:
+        """Problems found, one per damaged clip ("ID: what"): damaged rows, missing or truncated
+        files, checksum mismatches. Empty when the dataset is sound."""
+        from tqdm import tqdm
+
         problems = []
-        for row in self.manifest.itertuples():
-            path = self.root / row.motion_path
-            if not path.is_file():
-                problems.append(f"{row.clip_id}: missing {row.motion_path}")
-            elif file_sha256(path) != row.sha256:
-                problems.append(f"{row.clip_id}: checksum mismatch for {row.motion_path}")
+        for path in tqdm(sorted((self.root / "rows").glob("*.json")), desc="verify", unit="clip",
+                         disable=not progress, leave=False):
+            problem = self.problem(path.stem)
+            if problem:
+                problems.append(f"{path.stem}: {problem}")
+        return problems
+
+    def repair(self) -> list[str]:
+        """Remove every damaged clip (row and files) and rewrite the manifest; returns the
+        problems fixed. A rerun of the build or import then makes those clips again."""
+        problems = self.verify()
+        for p in problems:
+            self.remove(p.split(":", 1)[0])
+        self.clean_partial()
+        self.compact()
         return problems
