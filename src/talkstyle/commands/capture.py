@@ -14,8 +14,14 @@ def capture(video: Path = typer.Argument(..., help="A video of a face (mp4, mov,
     from ..data.capture import capture_video
     from ..errors import TalkstyleError
 
+    from ..validate import input_file, output_file
+
     if out.suffix != ".npz":
         raise TalkstyleError(f"output must be a .npz file, got {out.name}")
+    input_file(video, "video")
+    output_file(out)                       # before the capture, not after it
+    if preview is not None:
+        output_file(preview)
     result = capture_video(video)
     result.motion.save(out)
     for note in result.notes:
@@ -36,7 +42,9 @@ def import_(folder: Path = typer.Argument(..., help="Folder of videos, each with
             ) -> None:
     """Import videos into a dataset: capture, filter (rejections listed with a reason), store."""
     from ..data.importer import import_folder
+    from ..validate import integer
 
+    integer("--workers", workers, 1, 256)
     outcomes = import_folder(folder, out, workers)
     counts = {s: sum(o.status == s for o in outcomes) for s in ("added", "rejected", "skipped")}
     for o in outcomes:

@@ -7,6 +7,7 @@ person is noticed; the largest face is kept.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from pathlib import Path
@@ -45,18 +46,31 @@ class FaceTracker:
     """One MediaPipe FaceMesh graph in tracking mode (detects only when the track is lost)."""
 
     def __init__(self, max_faces: int = 2) -> None:
-        os.environ.setdefault("GLOG_minloglevel", "2")  # quiet MediaPipe's C++ logging
-        from mediapipe.python.solutions import face_mesh
+        from ...native_log import quiet_native_stderr
 
-        self._mesh = face_mesh.FaceMesh(static_image_mode=False, max_num_faces=max_faces,
-                                        refine_landmarks=False, min_detection_confidence=0.5,
-                                        min_tracking_confidence=0.5)
+        os.environ.setdefault("GLOG_minloglevel", "2")  # quiet MediaPipe's C++ logging
+        # TFLite's and absl's lines ignore the variable, and the graph's threads log when they
+        # like: native stderr is filtered for the tracker's whole life (until close()).
+        self._quiet = contextlib.ExitStack()
+        self._quiet.enter_context(quiet_native_stderr())
+        try:
+            from mediapipe.python.solutions import face_mesh
+
+            self._mesh = face_mesh.FaceMesh(static_image_mode=False, max_num_faces=max_faces,
+                                            refine_landmarks=False, min_detection_confidence=0.5,
+                                            min_tracking_confidence=0.5)
+        except BaseException:
+            self._quiet.close()
+            raise
 
     def __enter__(self) -> "FaceTracker":
         return self
 
     def __exit__(self, *exc) -> None:
-        self._mesh.close()
+        try:
+            self._mesh.close()
+        finally:
+            self._quiet.close()
 
     def track(self, frame: np.ndarray) -> tuple[np.ndarray | None, int]:
         """Landmarks (468, 3) in pixels of the largest face in an RGB frame, and the face count."""
