@@ -26,7 +26,7 @@ def clips():
 def test_good_clip_passes(clips):
     res = check_clip(clips[0])
     assert res.passed, res.reason
-    assert res.reason == "ok" and res.measures["sync_correlation"] > 0.5
+    assert res.reason == "ok" and res.measures["sync_correlation"] > FilterConfig().min_sync
 
 
 def test_lost_tracking_fails(clips):
