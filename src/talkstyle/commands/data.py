@@ -80,7 +80,6 @@ def build(hours: float = typer.Option(..., "--hours", help="Hours of speech to s
         raise typer.Exit(1)
 
 
-@data_app.command()
 def verify(dataset: Path = typer.Argument(..., help="A dataset folder (data build, import or synth)."),
            repair: bool = typer.Option(False, "--repair",
                                        help="Remove damaged clips (row and files) and rewrite the manifest; "

@@ -140,8 +140,12 @@ class FaceMotion:
         if self.confidence is not None:
             arrays["confidence"] = self.confidence
         with atomic_path(path, suffix=".npz") as tmp:
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, **arrays)
+            # What np.savez_compressed writes, with the zip closed by a `with`: numpy's own leaves
+            # it open on Ctrl-C, and its __del__ then prints a traceback at exit.
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
+                for key, value in arrays.items():
+                    with zf.open(f"{key}.npy", "w", force_zip64=True) as f:
+                        np.lib.format.write_array(f, np.asanyarray(value), allow_pickle=False)
         return path
 
     @classmethod
