@@ -41,7 +41,7 @@ def assert_one_error(result: subprocess.CompletedProcess, message: str) -> None:
 
 # ------------------------------------------------------------------ 1. --hours NaN / inf / huge
 @pytest.mark.parametrize("hours, message", [("nan", "finite"), ("inf", "finite"), ("1e9", "at most"),
-                                            ("-1", "greater than 0"), ("0", "greater than 0")])
+                                            ("-1", "must be positive"), ("0", "must be positive")])
 def test_1_build_hours_are_checked(talkstyle, tmp_path, hours, message):
     t0 = time.perf_counter()
     result = talkstyle("data", "build", "--hours", hours, "--out", tmp_path / "d")

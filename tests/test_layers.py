@@ -1,7 +1,7 @@
 """The layers of the package, checked on every import statement (lazy ones inside functions too).
 
 Bottom up (README, "Design"):
-    errors, atomic, plain, assets/ | face/, vocab/, audio/io   the shared ground
+    errors, atomic, plain, assets/, validate, native_log | face/, vocab/, audio/io   the shared ground
     render/, export/, audio/, text/                            media and encoders
     model/                                                     the style generator, knows nothing of data
     pipeline, head_motion                                      inference: the one generation path
@@ -19,7 +19,7 @@ import talkstyle
 ROOT = Path(talkstyle.__file__).parent
 
 LAYERS = [
-    {"errors", "atomic", "plain", "assets", "face", "vocab", "audio.io", "__init__"},
+    {"errors", "atomic", "plain", "assets", "validate", "native_log", "face", "vocab", "audio.io", "__init__"},
     {"render", "export", "audio", "text"},
     {"model"},
     {"pipeline", "head_motion"},

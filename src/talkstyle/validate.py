@@ -25,7 +25,7 @@ def number(name: str, value: float, lo: float | None = None, hi: float | None = 
     if not math.isfinite(value):
         raise TalkstyleError(f"{name} must be a finite number, got {value}")
     if lo is not None and (value <= lo if lo_open else value < lo):
-        bound = f"greater than {lo:g}" if lo_open else f"at least {lo:g}"
+        bound = ("positive" if lo == 0 else f"greater than {lo:g}") if lo_open else f"at least {lo:g}"
         raise TalkstyleError(f"{name} must be {bound}, got {value:g}")
     if hi is not None and value > hi:
         raise TalkstyleError(f"{name} must be at most {hi:g}, got {value:g}")
