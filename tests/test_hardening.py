@@ -18,6 +18,9 @@ import soundfile as sf
 
 from talkstyle.face.motion import FaceMotion
 
+# Most of these start the real command in a process (and many load torch): 5 s or more each.
+pytestmark = pytest.mark.slow
+
 SPEECH = Path(__file__).resolve().parents[1] / "src" / "talkstyle" / "assets" / "demo_speech.wav"
 BUNDLED = Path(__file__).resolve().parents[1] / "src" / "talkstyle" / "assets" / "model"
 TALKSTYLE = [sys.executable, "-c", "from talkstyle.cli import main; main()"]      # as conftest's
