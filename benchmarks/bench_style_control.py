@@ -105,7 +105,7 @@ class Bench:
 
     # ------------------------------------------------------------ 1. intensity
     def intensity(self) -> None:
-        from talkstyle.data.records import EMOTION_FAMILIES
+        from talkstyle.vocab.attributes import EMOTION_FAMILIES
         from talkstyle.eval.control import spearman
 
         self.say("## Intensity (--intensity 0 .. 1.5)", "",
@@ -143,8 +143,8 @@ class Bench:
                  f"{min(r['rho_feat'] for r in out.values()):.2f} (target >= 0.9)", "")
 
     def words(self) -> None:
-        from talkstyle.data.records import EMOTION_FAMILIES
-        from talkstyle.data.vocab import INTENSITIES
+        from talkstyle.vocab.attributes import EMOTION_FAMILIES
+        from talkstyle.vocab.words import INTENSITIES
         from talkstyle.eval.control import spearman
 
         levels = [INTENSITIES[w] for w in WORDS]
@@ -206,7 +206,7 @@ class Bench:
 
     # ------------------------------------------------------------ 3. blends
     def blend(self) -> None:
-        from talkstyle.data.records import EMOTION_FAMILIES
+        from talkstyle.vocab.attributes import EMOTION_FAMILIES
         from talkstyle.eval.control import between, blend_points
 
         self.say("## Blends", "", f"Two prompts mixed with weights {MIX} (share of B), {len(SWEEP_AUDIO)} recordings. "
@@ -296,6 +296,8 @@ class Bench:
             "surprised, single style": dict(style=prompt("surprised")),
             "surprised, intensity 0": dict(style=prompt("surprised"), intensity=0.0),
             "surprised, intensity 1.5": dict(style=prompt("surprised"), intensity=1.5),
+            "fearful, single style": dict(style=prompt("fearful")),
+            "fearful, intensity 1.5": dict(style=prompt("fearful"), intensity=1.5),
             "happy + angry 50/50": dict(style=[prompt("happy"), prompt("angry")]),
             "timeline happy -> angry -> surprised": "timeline",
         }
@@ -327,7 +329,7 @@ class Bench:
         # the blend: the mean of its two parts' figures; the timeline: the single-style runs cut
         # at the same times (correlation over a whole recording depends on the mouth's offset,
         # which differs by style, so splicing alone moves it).
-        single = {f: out[f"{f}, single style"] for f in ("happy", "angry", "surprised")}
+        single = {f: out[f"{f}, single style"] for f in ("happy", "angry", "surprised", "fearful")}
         refs = {name: single[name.split(",")[0]] for name in out if name.split(",")[0] in single}
         refs["happy + angry 50/50"] = {k: (single["happy"][k] + single["angry"][k]) / 2 for k in LIP_KEYS}
         refs["timeline happy -> angry -> surprised"] = {k: pooled(spliced)[k] for k in LIP_KEYS}

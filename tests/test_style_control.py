@@ -3,7 +3,6 @@ tiny trained model, bad input through the real command)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -176,7 +175,8 @@ def test_a_timeline_crossing_a_window_boundary():
     angry = animate(SPEECH, ANGRY, checkpoint=ck, settings=FAST, progress=False)
     tl = animate(SPEECH, CALM, style_at=[(1.6, ANGRY)], checkpoint=ck, settings=FAST, progress=False)
     # Windows before the change are the calm generation exactly (same noise, same style).
-    assert np.array_equal(tl.weights[:20], calm.weights[:20]) and np.array_equal(tl.head[:15], calm.head[:15])  # head: smoothed over +-4 frames
+    assert np.array_equal(tl.weights[:20], calm.weights[:20])
+    assert np.array_equal(tl.head[:15], calm.head[:15])          # the head is smoothed over +-4 frames
     assert not np.allclose(tl.weights[40:], calm.weights[40:], atol=1e-4)
     # After the change the style is the angry one: nearer the angry generation than the calm one.
     late = slice(60, None)

@@ -529,9 +529,10 @@ def style_track(model: "StyleGenerator", tl: Timeline, num_frames: int, fps: flo
 
 # ------------------------------------------------------------------ lips under exaggeration
 SEALED_MM = 1.0                     # inner-lip gap under which the lips count as sealed (p, b, m, rest)
-# The channels that open or part the lips; smile, frown, press and dimple carry the expression and stay.
+# The channels that open or part the lips; smile, frown, press, dimple and stretch carry expressions
+# (stretch is fear's mouth: taking it too flattened fear's rise with intensity) and stay.
 SEAL_CHANNELS = ("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthLowerDownLeft", "mouthLowerDownRight",
-                 "mouthUpperUpLeft", "mouthUpperUpRight", "mouthStretchLeft", "mouthStretchRight")
+                 "mouthUpperUpLeft", "mouthUpperUpRight")
 
 
 def peak_gain(style: Style) -> float:
