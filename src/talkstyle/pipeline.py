@@ -36,7 +36,7 @@ from .model.config import SAMPLERS
 from .model.generator import StyleGenerator, array_to_motion, motion_to_array
 from .plain import from_plain, to_plain
 from .style_control import (DEFAULT_TRANSITION, Timeline, build_timeline, exaggerated_share, neutral_timeline, seal_lips,
-                            style_track, timeline_head_words, with_references)
+                            speech_frames, style_track, timeline_head_words, with_references)
 from .text.encoder import TextEncoder, get_text_encoder
 from .text.parse import analyze_prompt
 from .vocab.attributes import StyleAttributes
@@ -208,10 +208,10 @@ class TalkstylePipeline:
 
     @torch.no_grad()
     def generate_timeline(self, feats: np.ndarray, timeline: Timeline, settings: Settings | None = None,
-                          progress: Iterable | None = None) -> FaceMotion:
+                          progress: Iterable | None = None, speech: np.ndarray | None = None) -> FaceMotion:
         """Audio features + a style timeline (style_control.py; references loaded) -> the finished
         FaceMotion: one generation chain per style, crossfaded; segments that exaggerate an emotion
-        keep the lip closures of their neutral delivery; each segment's head words."""
+        keep the lip closures of their neutral delivery (near `speech`, (T,) bool); each segment's head words."""
         settings = settings or self.settings
         with torch_threads(self.threads):
             track = style_track(self.generator, timeline, len(feats), self.fps, self.text_encoder.encode)
@@ -222,7 +222,7 @@ class TalkstylePipeline:
                 calm = style_track(self.generator, neutral_timeline(timeline), len(feats), self.fps,
                                    self.text_encoder.encode)
             neutral = self.generate(feats, calm.styles, settings, frame_weights=calm.weights)
-            motion = seal_lips(motion, neutral, share)
+            motion = seal_lips(motion, neutral, share, speech)
         return timeline_head_words(motion, timeline, settings.seed) if settings.head_words else motion
 
     def __call__(self, audio: np.ndarray, style: str | Sequence[str] | None = None,
@@ -257,7 +257,8 @@ class TalkstylePipeline:
             motion = self.generate(feats, self.generator.null_style, dataclasses.replace(settings, cfg_style=0.0),
                                    progress=windows)
         else:
-            motion = self.generate_timeline(feats, tl, settings, progress=windows)
+            motion = self.generate_timeline(feats, tl, settings, progress=windows,
+                                            speech=speech_frames(wav, len(feats), self.fps, SAMPLE_RATE))
         return dataclasses.replace(motion, audio=wav, sample_rate=SAMPLE_RATE)
 
 

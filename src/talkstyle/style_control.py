@@ -529,10 +529,11 @@ def style_track(model: "StyleGenerator", tl: Timeline, num_frames: int, fps: flo
 
 # ------------------------------------------------------------------ lips under exaggeration
 SEALED_MM = 1.0                     # inner-lip gap under which the lips count as sealed (p, b, m, rest)
-# The channels that open or part the lips; smile, frown, press, dimple and stretch carry expressions
-# (stretch is fear's mouth: taking it too flattened fear's rise with intensity) and stay.
-SEAL_CHANNELS = ("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthLowerDownLeft", "mouthLowerDownRight",
-                 "mouthUpperUpLeft", "mouthUpperUpRight")
+# The channels that open the lips; smile, frown, press, dimple, stretch (fear's mouth) and the
+# raised upper lip (disgust's) carry expressions and stay: taking them too flattened those
+# families' rise with intensity.
+SEAL_CHANNELS = ("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthLowerDownLeft", "mouthLowerDownRight")
+SPEECH_MARGIN_S = 0.12              # a p/b/m closure is silent, but never farther than this from sound
 
 
 def peak_gain(style: Style) -> float:
@@ -559,23 +560,38 @@ def neutral_timeline(tl: Timeline) -> Timeline:
         dataclasses.replace(s, style=dataclasses.replace(s.style, intensity=0.0)) for s in tl.segments))
 
 
-def seal_lips(motion: FaceMotion, neutral: FaceMotion, share: np.ndarray) -> FaceMotion:
+def speech_frames(wav: np.ndarray, num_frames: int, fps: float = 25.0, sample_rate: int = 16000) -> np.ndarray:
+    """(T,) bool: frames within SPEECH_MARGIN_S of speech (RMS above a tenth of the loud speech's),
+    where the p, b and m are; pauses are not."""
+    from scipy.ndimage import maximum_filter1d
+
+    hop = sample_rate / fps
+    rms = np.array([np.sqrt(np.mean(np.square(wav[int(i * hop):int((i + 1) * hop)]))) if int(i * hop) < len(wav)
+                    else 0.0 for i in range(num_frames)])
+    loud = rms > 0.1 * max(np.percentile(rms, 95), 1e-6)
+    return maximum_filter1d(loud, 2 * round(SPEECH_MARGIN_S * fps) + 1)
+
+
+def seal_lips(motion: FaceMotion, neutral: FaceMotion, share: np.ndarray, speech: np.ndarray | None = None) -> FaceMotion:
     """`motion` with the lips of `neutral` (the same style, voice and noise at intensity 0) wherever
-    those are sealed, for the `share` of each frame that is exaggerated (intensity or an intensity
-    word beyond x1).
+    those are sealed during speech, for the `share` of each frame that is exaggerated (intensity or
+    an intensity word beyond x1).
 
     Why: beyond x1 the emotion offset opens the mouth further (a surprised jaw, an angry
     sneer) and the lips stop closing on p, b, m (closed at 35 % of them instead of 46 % for
     "surprised" on real speech); the neutral delivery of the same style closes them best (76 %).
-    Its closures (dilated by a frame, eased over three) replace the lip-opening channels only.
+    Its closures (dilated by a frame, eased over three) replace the lip-opening channels only, and
+    only near speech (`speech`, default everywhere), so that pauses keep the exaggerated face.
     """
     from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
     from .face.arkit import ARKIT_NAMES
     from .face.rig import FaceRig
 
-    sealed = (FaceRig.default().mouth_opening(neutral) < SEALED_MM).astype(float)
-    take = uniform_filter1d(maximum_filter1d(sealed, 3), 3) * np.clip(share, 0, 1)
+    sealed = FaceRig.default().mouth_opening(neutral) < SEALED_MM
+    if speech is not None:
+        sealed &= speech
+    take = uniform_filter1d(maximum_filter1d(sealed.astype(float), 3), 3) * np.clip(share, 0, 1)
     idx = [ARKIT_NAMES.index(c) for c in SEAL_CHANNELS]
     weights = motion.weights.copy()
     weights[:, idx] += take[:, None] * (neutral.weights[:, idx] - weights[:, idx])
