@@ -48,6 +48,12 @@ def long_recording() -> np.ndarray:
     return np.concatenate([x for p in paths for x in (load_audio(p), gap)])
 
 
+def tiles(renderer, motion, frames: list[int]) -> list[np.ndarray]:
+    from talkstyle.face.motion import FaceMotion
+
+    return list(renderer.render_motion(FaceMotion(motion.weights[frames], motion.head[frames], motion.fps)))
+
+
 def timeline_figure(checkpoint: str | None, path: Path) -> None:
     from PIL import Image
 
@@ -56,15 +62,10 @@ def timeline_figure(checkpoint: str | None, path: Path) -> None:
 
     audio = long_recording()
     motion = animate(audio, STYLES[0], style_at=list(zip(CHANGES, STYLES[1:])), checkpoint=checkpoint, progress=False)
-    renderer = Renderer(size=200)
-    times = [6.0, 14.0, 15.0, 16.0, 24.0, 31.0, 32.0, 33.0, 42.0]
-    verts = renderer.rig.decode(motion)
-    tiles = []
-    for t in times:
-        i = min(int(t * motion.fps), motion.num_frames - 1)
-        label = f"{t:.0f} s" + (" (change)" if t in CHANGES else "")
-        tiles.append(caption(renderer.render_frame(verts[i]), label))
-    strip = np.concatenate(tiles, 1)
+    times = [6.0, 14.5, 15.0, 15.5, 24.0, 31.5, 32.0, 32.5, 42.0]
+    with Renderer(size=240, head=True) as renderer:
+        faces = tiles(renderer, motion, [min(int(t * motion.fps), motion.num_frames - 1) for t in times])
+    strip = np.concatenate([caption(f, f"{t:g} s" + (" (asked)" if t in CHANGES else "")) for f, t in zip(faces, times)], 1)
     fig, ax = plt.subplots(figsize=(strip.shape[1] / 100, 2.2), dpi=100)
     t = np.arange(motion.num_frames) / motion.fps
     for name, chans in CHANNELS.items():
@@ -74,7 +75,8 @@ def timeline_figure(checkpoint: str | None, path: Path) -> None:
     for t0 in times:
         ax.axvline(t0, color="0.7", lw=0.5)
     ax.set_xlim(0, t[-1])
-    ax.set_xlabel("seconds: calm -> 'She becomes furious' at 15 s -> delighted at 32 s (dashed: asked times)")
+    ax.set_xlabel("seconds: calm -> 'She becomes furious.' at 15 s -> delighted at 32 s (dashed: the asked times; "
+                  "grey: the frames above)")
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.canvas.draw()
@@ -91,17 +93,16 @@ def intensity_figure(checkpoint: str | None, path: Path, moments=(0.3, 0.55)) ->
     from talkstyle.render.renderer import Renderer
 
     audio = load_audio(speech_path("beckett") or speech_path("arctic_a0007"))
-    renderer = Renderer(size=200)
     rows = []
-    for level in INTENSITIES:
-        row = []
-        for prompt in GRID_PROMPTS:
-            motion = animate(audio, prompt, intensity=level, checkpoint=checkpoint, progress=False)
-            verts = renderer.rig.decode(motion)
-            for k, m in enumerate(moments):
-                tile = renderer.render_frame(verts[int(m * motion.num_frames)])
-                row.append(caption(tile, f"{prompt.split(' with ')[1].split()[1]} x{level:g}") if k == 0 else tile)
-        rows.append(np.concatenate(row, 1))
+    with Renderer(size=220, head=True) as renderer:
+        for level in INTENSITIES:
+            row = []
+            for prompt in GRID_PROMPTS:
+                motion = animate(audio, prompt, intensity=level, checkpoint=checkpoint, progress=False)
+                faces = tiles(renderer, motion, [int(m * motion.num_frames) for m in moments])
+                faces[0] = caption(faces[0], f"{prompt.split(' with ')[1].split()[1]}, intensity {level:g}")
+                row += faces
+            rows.append(np.concatenate(row, 1))
     Image.fromarray(np.concatenate(rows, 0)).save(path, quality=88)
 
 
