@@ -10,6 +10,7 @@ import torch
 
 from talkstyle import assets
 from talkstyle.animate import Settings, animate
+from talkstyle.audio.io import load_audio
 from talkstyle.errors import TalkstyleError
 from talkstyle.face.motion import FaceMotion
 from talkstyle.model.generator import motion_to_array
@@ -158,6 +159,9 @@ def test_a_blend_of_a_prompt_and_a_reference_and_an_edit():
     only = animate(SPEECH, ANGRY, ref, mix=[1, 0], **kw)
     prompt_only, ref_only = animate(SPEECH, ANGRY, **kw), animate(SPEECH, style_ref=ref, **kw)
     assert np.array_equal(only.weights, prompt_only.weights)
+    pipe = TalkstylePipeline.from_pretrained(ck)                 # the pipeline takes the same controls
+    wav = load_audio(SPEECH)
+    assert np.array_equal(pipe(wav, ANGRY, ref, mix=[1, 0], settings=FAST).weights, prompt_only.weights)
     # A blend is made of its parts' generations: every weight lies between theirs, and it is neither.
     lo, hi = np.minimum(prompt_only.weights, ref_only.weights), np.maximum(prompt_only.weights, ref_only.weights)
     assert ((blend.weights >= lo - 1e-6) & (blend.weights <= hi + 1e-6)).all()
