@@ -400,6 +400,19 @@ def with_references(tl: Timeline, load: Callable[[Any], FaceMotion]) -> Timeline
         for s in tl.segments))
 
 
+@functools.cache
+def attributes(prompt: str) -> "StyleAttributes":
+    """The prompt's parsed attributes, quietly: the pipeline has already warned about a vague prompt
+    once (check_prompt), and style control reads each prompt several times."""
+    import warnings
+
+    from .text.parse import analyze_prompt
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return analyze_prompt(prompt).attributes
+
+
 def _neutral_prompt(prompt: str, attrs: "StyleAttributes") -> str | None:
     """The prompt with its emotion word replaced by "neutral"; None when the word is not in it."""
     if attrs.family == "neutral":
@@ -457,9 +470,7 @@ class StyleResolver:
 
     def prompt_style(self, prompt: str) -> tuple["torch.Tensor", "torch.Tensor", float]:
         """(style s, its neutral delivery n, the intensity word's gain) of a prompt."""
-        from .text.parse import analyze_prompt
-
-        attrs = analyze_prompt(prompt).attributes
+        attrs = attributes(prompt)
         neutral = _neutral_prompt(prompt, attrs)
         s = self.text([prompt])[0]
         if neutral is None:                    # emotion read from an unknown word: use prototypes
@@ -539,11 +550,9 @@ SPEECH_MARGIN_S = 0.12              # a p/b/m closure is silent, but never farth
 def peak_gain(style: Style) -> float:
     """How far the style scales an emotion offset at most: its intensity times the largest
     intensity-word gain of its prompts (references: 1)."""
-    from .text.parse import analyze_prompt
-
     gains = [1.0]
     for prompt in style.prompts:
-        a = analyze_prompt(prompt).attributes
+        a = attributes(prompt)
         gains.append(word_gain(a.level) if a.family != "neutral" else 1.0)
     return style.intensity * max(gains)
 
@@ -603,14 +612,13 @@ def timeline_head_words(motion: FaceMotion, tl: Timeline, seed: int = 0) -> Face
     """Each segment's head-motion word applied to the whole clip, then faded in and out with the
     segment's weights (so a nod belongs to its segment and changes smoothly)."""
     from .head_motion import apply_head_words
-    from .text.parse import analyze_prompt
 
     heads = []
     for k, seg in enumerate(tl.segments):
         word, level = "natural", MEDIUM_LEVEL
         # The heaviest prompt with a head word decides (references carry their own head motion).
         for part in sorted((p for p in seg.style.parts if p.prompt), key=lambda p: -p.weight):
-            a = analyze_prompt(part.prompt).attributes
+            a = attributes(part.prompt)
             if a.head_motion != "natural":
                 word, level = a.head_motion, a.level
                 break
