@@ -4,7 +4,7 @@ Bottom up (README, "Design"):
     errors, atomic, plain, assets/, validate, native_log | face/, vocab/, audio/io   the shared ground
     render/, export/, audio/, text/                            media and encoders
     model/                                                     the style generator, knows nothing of data
-    pipeline, head_motion                                      inference: the one generation path
+    pipeline, head_motion, style_control                       inference: the one generation path
     data/, eval/, train                                        the data engine, evaluation, training
     animate, commands/, cli                                    the user's entry points
 A module may import its own layer and the ones below, with the exceptions listed here.
@@ -22,7 +22,7 @@ LAYERS = [
     {"errors", "atomic", "plain", "assets", "validate", "native_log", "face", "vocab", "audio.io", "__init__"},
     {"render", "export", "audio", "text"},
     {"model"},
-    {"pipeline", "head_motion"},
+    {"pipeline", "head_motion", "style_control"},
     {"data", "eval", "train"},
     {"animate", "commands", "cli", "__main__"},
 ]
@@ -105,7 +105,7 @@ def test_model_knows_nothing_of_data_and_inference_nothing_of_the_engine():
     # The two rules the layers exist for, spelled out so that a change of LAYERS cannot drop them.
     for path in sorted(ROOT.rglob("*.py")):
         module = _module(path)
-        if _unit(module) in ("model", "pipeline", "head_motion", "text", "audio", "face", "vocab"):
+        if _unit(module) in ("model", "pipeline", "head_motion", "style_control", "text", "audio", "face", "vocab"):
             bad = [t for t in _imports(path) if _unit(t) in ("data", "eval", "train", "commands", "cli", "animate")
                    and not any(module.startswith(m) and t.startswith(x) for m, x in ALLOWED)]
             assert not bad, f"{module} imports {bad}"

@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import warnings
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from .audio.io import load_audio
 from .errors import TalkstyleError
 from .face.motion import FaceMotion
 from .pipeline import Settings, TalkstylePipeline
+from .style_control import DEFAULT_TRANSITION, Timeline, build_timeline, with_references
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"}
 OUTPUT_FILES = ("motion.npz", "preview.mp4", "livelink.csv", "face.glb")
@@ -51,10 +53,13 @@ def load_reference(ref: str | Path | FaceMotion) -> FaceMotion:
     raise TalkstyleError(f"style reference must be a motion .npz or a video ({', '.join(sorted(VIDEO_SUFFIXES))}): {path}")
 
 
-def animate(audio: str | Path | np.ndarray, style: str | None = None,
-            style_ref: str | Path | FaceMotion | None = None, *, settings: Settings | None = None,
-            checkpoint: str | Path | None = None, out_dir: str | Path | None = None,
-            progress: bool = True, threads: int | None = DEFAULT_THREADS) -> FaceMotion:
+def animate(audio: str | Path | np.ndarray, style: str | Sequence[str] | None = None,
+            style_ref: str | Path | FaceMotion | Sequence[str | Path | FaceMotion] | None = None, *,
+            settings: Settings | None = None, checkpoint: str | Path | None = None,
+            out_dir: str | Path | None = None, progress: bool = True, threads: int | None = DEFAULT_THREADS,
+            mix: Sequence[float] | None = None, intensity: float = 1.0, edit: str | None = None,
+            style_at: Sequence[tuple[float | str, str]] = (), timeline: Timeline | str | Path | None = None,
+            transition: float = DEFAULT_TRANSITION) -> FaceMotion:
     """Generate a FaceMotion (the model's frame rate, the 16 kHz audio attached) for `audio` in the given style.
 
     `audio` is a file path (anything ffmpeg reads) or 16 kHz mono float32 samples. With `out_dir`,
@@ -62,6 +67,11 @@ def animate(audio: str | Path | np.ndarray, style: str | None = None,
     holds one run's complete outputs, never a mix of two runs. `threads`: torch CPU threads while
     generating (None: torch's own setting). `settings`: the checkpoint's pipeline.json defaults
     when not given.
+
+    Style control (style_control.py): several prompts / references (files or FaceMotions) blended
+    with `mix` weights (prompts first, then references), `intensity` (0 neutral, 1 as asked, 1.5
+    exaggerated), `edit` (a prompt whose emotion replaces the style's), `style_at` [(seconds,
+    style), ...] for changes over time, or a whole `timeline` (a Timeline, or a .json / text file).
     """
     from .pipeline import check_prompt
     from .validate import input_file, output_folder
@@ -72,11 +82,14 @@ def animate(audio: str | Path | np.ndarray, style: str | None = None,
         output_folder(out_dir, OUTPUT_FILES)
     if not isinstance(audio, np.ndarray):
         input_file(audio, "audio file")
-    if style is not None:
+    tl = build_timeline(style, style_ref, mix=mix, intensity=intensity, edit=edit, style_at=style_at,
+                        timeline=timeline, transition=transition)        # bad timelines fail here
+    for prompt in (p for seg in tl.segments for p in seg.style.prompts) if tl is not None else ():
         with warnings.catch_warnings():     # the pipeline warns about a vague prompt, once
             warnings.simplefilter("ignore")
-            check_prompt(style)             # an empty prompt fails here, before the model loads
-    reference = load_reference(style_ref) if style_ref is not None else None
+            check_prompt(prompt)            # an empty prompt fails here, before the model loads
+    described = tl.describe() if tl is not None else None
+    tl = with_references(tl, load_reference) if tl is not None else None
     say("loading the model")
     pipe = _pipeline(str(checkpoint) if checkpoint is not None else None, threads)  # checks config and weights
     settings = settings or pipe.settings
@@ -85,9 +98,11 @@ def animate(audio: str | Path | np.ndarray, style: str | None = None,
         wav = load_audio(audio, progress=progress)
     else:
         wav = audio
-    motion = pipe(wav, style, reference, settings=settings, progress=progress)
+    motion = pipe(wav, timeline=tl, settings=settings, progress=progress)
     motion = dataclasses.replace(motion, metadata={
-        "generator": "talkstyle", "prompt": style, "style_ref": str(style_ref) if isinstance(style_ref, (str, Path)) else None,
+        "generator": "talkstyle", "prompt": style if isinstance(style, str) else None,
+        "style_ref": str(style_ref) if isinstance(style_ref, (str, Path)) else None,
+        "timeline": described,
         "checkpoint": str(checkpoint) if checkpoint else "bundled", **dataclasses.asdict(settings)})
     if out_dir is not None:
         say(f"writing {', '.join(OUTPUT_FILES)}")

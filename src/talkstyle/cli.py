@@ -37,7 +37,7 @@ data_app.command()(data.verify)
 data_app.command()(capture.capture)
 data_app.command(name="import")(capture.import_)
 data_app.command()(synth.synth)
-app.command()(generate.animate)
+app.command(context_settings={"allow_extra_args": True})(generate.animate)   # --style-at TIME STYLE
 app.command()(generate.train)
 app.command("export-checkpoint")(generate.export_checkpoint)
 app.command()(evaluate.evaluate)

@@ -20,7 +20,7 @@ import dataclasses
 import json
 import warnings
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -35,6 +35,8 @@ from .model.checkpoint import DEFAULT_CHECKPOINT, load_generator, read_config, s
 from .model.config import SAMPLERS
 from .model.generator import StyleGenerator, array_to_motion, motion_to_array
 from .plain import from_plain, to_plain
+from .style_control import (DEFAULT_TRANSITION, Timeline, build_timeline, exaggerated_share, neutral_timeline, seal_lips,
+                            speech_frames, style_track, timeline_head_words, with_references)
 from .text.encoder import TextEncoder, get_text_encoder
 from .text.parse import analyze_prompt
 from .vocab.attributes import StyleAttributes
@@ -185,14 +187,16 @@ class TalkstylePipeline:
 
     @torch.no_grad()
     def generate(self, feats: np.ndarray, style: torch.Tensor, settings: Settings | None = None,
-                 attributes: StyleAttributes | None = None, progress: Iterable | None = None) -> FaceMotion:
+                 attributes: StyleAttributes | None = None, progress: Iterable | None = None,
+                 frame_weights: np.ndarray | None = None) -> FaceMotion:
         """Audio features + style vector -> the finished FaceMotion: generated window by window,
-        the head smoothed, then moved by the prompt's head words (when `attributes` are given)."""
+        the head smoothed, then moved by the prompt's head words (when `attributes` are given).
+        Several styles: `style` (S, style_dim) with `frame_weights` (T, S) (StyleGenerator.generate)."""
         settings = settings or self.settings
         with torch_threads(self.threads):
             x = self.generator.generate(feats, style, sampler=settings.sampler, steps=settings.steps,
                                         cfg_audio=settings.cfg_audio, cfg_style=settings.cfg_style,
-                                        seed=settings.seed, progress=progress)
+                                        seed=settings.seed, progress=progress, frame_weights=frame_weights)
         if not np.isfinite(x).all():
             # The inputs are checked: a model that turns finite input into NaN is broken.
             raise TalkstyleError("the model produced NaN or infinite values: the checkpoint is damaged "
@@ -202,26 +206,59 @@ class TalkstylePipeline:
             motion = apply_head_words(motion, attributes.head_motion, attributes.level, settings.seed)
         return motion
 
-    def __call__(self, audio: np.ndarray, style: str | None = None, style_ref: FaceMotion | None = None, *,
-                 settings: Settings | None = None, progress: bool = False) -> FaceMotion:
-        """16 kHz mono samples + a prompt and/or a reference motion -> FaceMotion with the audio attached."""
+    @torch.no_grad()
+    def generate_timeline(self, feats: np.ndarray, timeline: Timeline, settings: Settings | None = None,
+                          progress: Iterable | None = None, speech: np.ndarray | None = None) -> FaceMotion:
+        """Audio features + a style timeline (style_control.py; references loaded) -> the finished
+        FaceMotion: one generation chain per style, crossfaded; segments that exaggerate an emotion
+        keep the lip closures of their neutral delivery (near `speech`, (T,) bool); each segment's head words."""
+        settings = settings or self.settings
+        with torch_threads(self.threads):
+            track = style_track(self.generator, timeline, len(feats), self.fps, self.text_encoder.encode)
+        motion = self.generate(feats, track.styles, settings, progress=progress, frame_weights=track.weights)
+        share = exaggerated_share(timeline, len(feats), self.fps)
+        if share.any():
+            with torch_threads(self.threads):
+                calm = style_track(self.generator, neutral_timeline(timeline), len(feats), self.fps,
+                                   self.text_encoder.encode)
+            neutral = self.generate(feats, calm.styles, settings, frame_weights=calm.weights)
+            motion = seal_lips(motion, neutral, share, speech)
+        return timeline_head_words(motion, timeline, settings.seed) if settings.head_words else motion
+
+    def __call__(self, audio: np.ndarray, style: str | Sequence[str] | None = None,
+                 style_ref: FaceMotion | Sequence[FaceMotion] | None = None, *, settings: Settings | None = None,
+                 progress: bool = False, mix: Sequence[float] | None = None, intensity: float = 1.0,
+                 edit: str | None = None, style_at: Sequence[tuple[float | str, str]] = (),
+                 timeline: Timeline | None = None, transition: float = DEFAULT_TRANSITION) -> FaceMotion:
+        """16 kHz mono samples + prompt(s) and/or reference motion(s) -> FaceMotion with the audio attached.
+
+        Style control (style_control.py): several prompts / references blended with `mix` weights
+        (prompts first, then references), `intensity` (0 neutral, 1 as asked, 1.5 exaggerated),
+        `edit` (a prompt whose emotion replaces the style's), `style_at` [(seconds, style), ...] for
+        changes over time, or a whole `timeline` (a Timeline; files: talkstyle.animate).
+        """
         from tqdm import tqdm
 
         settings = settings or self.settings
         # Check every input before the heavy work, so that bad input fails fast.
-        attributes = check_prompt(style) if style is not None else None
+        tl = build_timeline(style, style_ref, mix=mix, intensity=intensity, edit=edit, style_at=style_at,
+                            timeline=timeline, transition=transition)
+        for prompt in (p for seg in tl.segments for p in seg.style.prompts) if tl is not None else ():
+            check_prompt(prompt)
         wav = check_audio(audio)
-        reference = usable_reference(style_ref, self.fps) if style_ref is not None else None
+        if tl is not None:
+            tl = with_references(tl.check(duration=len(wav) / SAMPLE_RATE), lambda m: usable_reference(m, self.fps))
         with torch_threads(self.threads), tqdm(total=num_frames_for(len(wav)), desc="audio features", unit="frame",
                                                disable=not progress, leave=False) as bar:
             feats = self.encode_audio(wav, progress=bar)
-            s = self.style_vector(self.encode_prompt(style) if style is not None else None, reference)
-        # With no style the style-dropped branch equals the conditional one: skip it.
-        if style is None and reference is None:
-            settings = dataclasses.replace(settings, cfg_style=0.0)
         windows = tqdm(range(self.generator.num_windows(len(feats))), desc="animating", unit="window",
                        disable=not progress, leave=False)
-        motion = self.generate(feats, s, settings, attributes, progress=windows)
+        if tl is None:          # no style: the style-dropped branch equals the conditional one, skip it
+            motion = self.generate(feats, self.generator.null_style, dataclasses.replace(settings, cfg_style=0.0),
+                                   progress=windows)
+        else:
+            motion = self.generate_timeline(feats, tl, settings, progress=windows,
+                                            speech=speech_frames(wav, len(feats), self.fps, SAMPLE_RATE))
         return dataclasses.replace(motion, audio=wav, sample_rate=SAMPLE_RATE)
 
 

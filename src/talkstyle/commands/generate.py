@@ -2,16 +2,32 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 
 def animate(
+    ctx: typer.Context,
     audio: Path = typer.Option(..., "--audio", "-a", help="Speech (or singing) audio: any file ffmpeg reads, any length."),
     out: Path = typer.Option(..., "-o", "--out", help="Output folder: motion.npz, preview.mp4, livelink.csv, face.glb."),
-    style: Optional[str] = typer.Option(None, "--style", "-s", help='Style prompt, e.g. "A man speaks with a low happy expression".'),
-    style_ref: Optional[Path] = typer.Option(None, "--style-ref", help="Reference clip whose style to follow: motion .npz or video."),
+    style: Optional[List[str]] = typer.Option(None, "--style", "-s", help='Style prompt, e.g. "A man speaks with a low happy '
+                                              'expression". Repeat to blend prompts (see --mix).'),
+    style_ref: Optional[List[Path]] = typer.Option(None, "--style-ref", help="Reference clip whose style to follow: motion "
+                                                   ".npz or video. Repeat to blend references (see --mix)."),
+    mix: Optional[str] = typer.Option(None, help="Blend the style parts with these weights, comma-separated: the --style "
+                                      "prompts first, then the --style-ref clips."),
+    intensity: float = typer.Option(1.0, help="Expression intensity: 0 neutral delivery of the same style, 1 as "
+                                    "asked, 1.5 exaggerated (at most 2)."),
+    edit: Optional[str] = typer.Option(None, help="Give the style this prompt's emotion, e.g. --style-ref clip.npz "
+                                       '--edit "furious": like the clip, but furious.'),
+    style_at: Optional[List[str]] = typer.Option(
+        None, "--style-at", metavar="TIME STYLE", help='Change to STYLE at TIME seconds (12.5, 1:02.5), e.g. --style-at '
+        '12.5 "She becomes furious"; STYLE may be "ref:clip.npz" or a blend "0.7*ref:a.npz + 0.3*A happy man". '
+        'Repeatable.'),
+    timeline: Optional[Path] = typer.Option(None, help="A style timeline file (.json, or text lines 'TIME STYLE'); "
+                                            "see the README."),
+    transition: float = typer.Option(0.8, help="Seconds a change of style takes (centred on its time)."),
     cfg_audio: float = typer.Option(1.0, help="Classifier-free guidance scale of the audio."),
     cfg_style: float = typer.Option(1.0, help="Classifier-free guidance scale of the style."),
     steps: int = typer.Option(4, help="Denoising steps per window (the paper: 1000 with ddpm)."),
@@ -23,17 +39,27 @@ def animate(
                                                          "default: the bundled model."),
     threads: int = typer.Option(2, help="CPU threads for torch while generating."),
 ) -> None:
-    """Animate a face from speech, in the style of a prompt and/or a reference clip."""
+    """Animate a face from speech, in the style of a prompt and/or a reference clip, or a timeline of styles."""
     import warnings
 
     from ..animate import Settings, animate as run
+    from ..errors import TalkstyleError
+    from ..style_control import parse_mix
 
+    # --style-at takes two values; typer has no repeatable pairs, so each STYLE arrives as an extra
+    # argument (cli.py registers the command with allow_extra_args), in order.
+    times, styles_at = style_at or [], list(ctx.args)
+    if len(styles_at) != len(times):
+        raise TalkstyleError(f'--style-at takes a time and a style (--style-at 12.5 "She becomes furious"); '
+                             f"got {len(times)} time(s) and {len(styles_at)} style(s)")
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.showwarning = lambda msg, *a, **k: typer.echo(f"warning: {msg}", err=True)
-        motion = run(audio, style, style_ref, checkpoint=checkpoint, out_dir=out,
+        motion = run(audio, style or None, style_ref or None, checkpoint=checkpoint, out_dir=out,
                      settings=Settings(cfg_audio=cfg_audio, cfg_style=cfg_style, steps=steps, sampler=sampler,
-                                       seed=seed, head_words=head_words), threads=threads)
+                                       seed=seed, head_words=head_words), threads=threads,
+                     mix=parse_mix(mix) if mix is not None else None, intensity=intensity, edit=edit,
+                     style_at=list(zip(times, styles_at)), timeline=timeline, transition=transition)
     typer.echo(f"{motion.num_frames} frames ({motion.duration:.1f} s) -> {out}/")
 
 

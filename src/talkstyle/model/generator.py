@@ -197,11 +197,21 @@ class StyleGenerator(nn.Module):
     @torch.no_grad()
     def generate(self, audio: np.ndarray, style: torch.Tensor, *, sampler: str = "dpm", steps: int = 4,
                  cfg_audio: float = 1.0, cfg_style: float = 1.0, seed: int = 0,
-                 progress: Iterable | None = None) -> np.ndarray:
+                 progress: Iterable | None = None, frame_weights: np.ndarray | None = None) -> np.ndarray:
         """Audio features (T, A) at cfg.fps + style (style_dim,) -> motion (T, D), denormalised.
 
         Windows are generated in order, each conditioned on the last Np frames (motion and audio)
         of the previous one; only one window is in memory at a time.
+
+        Several styles (style_control.py): `style` (S, style_dim) and `frame_weights` (T, S), each
+        frame's share of each style. Every style active in a window is generated there as its own
+        chain (its own context, the same noise as the others) and each frame is the shares'
+        weighted sum of the chains. A style coming in starts from a lead-in: the previous window
+        generated in that style alone from the learned start features. Why not one sample: in
+        training, context and style always agree and the model follows the context, so a new style
+        given the old style's frames showed only at the next window, as a jump; and a mixed style
+        vector, or x0 estimates mixed at every step, gave one style or the other, not a blend
+        (both measured in docs/model.md). With one style this is the plain path, sample for sample.
         """
         cfg = self.cfg
         n, p = cfg.window, cfg.context
@@ -209,35 +219,66 @@ class StyleGenerator(nn.Module):
         n_win = math.ceil(total / n)
         feats = torch.zeros(n_win * n, cfg.audio_dim)
         feats[:total] = torch.from_numpy(np.asarray(audio, np.float32))    # zero-padded as in training
+        styles = style.view(-1, style.shape[-1])
+        share = torch.ones(n_win * n, len(styles)) / len(styles)
+        if frame_weights is not None:                  # style_control hook: per-frame style shares
+            if frame_weights.shape != (total, len(styles)):
+                raise ValueError(f"frame_weights must be ({total}, {len(styles)}), got {frame_weights.shape}")
+            share[:total] = torch.from_numpy(np.asarray(frame_weights, np.float32))
+            share[total:] = share[total - 1]
+        share = share / share.sum(1, keepdim=True)
         scheduler = sampling_scheduler(cfg, sampler)
+        guidance = (scheduler, steps, cfg_audio, cfg_style)
         gen = torch.Generator().manual_seed(seed)
-        # Classifier-free guidance: one batch holding the full condition and, for each non-zero
-        # scale, the same with that condition dropped to its learned null.
+        start = (self.denoiser.start_motion, self.denoiser.start_audio)
+        chains: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}     # style -> context after its last window
+        out = []
+        for w in (progress if progress is not None else range(n_win)):
+            win_share = share[w * n:(w + 1) * n]
+            noise_state = gen.get_state()
+            x, generated = torch.zeros(n, cfg.motion_dim), {}
+            for k in torch.nonzero(win_share.amax(0) > 0).flatten().tolist():
+                context = start if w == 0 else chains.get(k)
+                if context is None:                    # lead-in: window w-1 in style k alone
+                    lead = torch.Generator().manual_seed(seed * 1_000_003 + 7919 * w + k)
+                    shadow = self._window(styles[k], start, feats[(w - 1) * n:w * n], guidance, lead)
+                    context = (shadow[-p:], feats[w * n - p:w * n])
+                gen.set_state(noise_state)             # every chain draws the same noise
+                xk = self._window(styles[k], context, feats[w * n:(w + 1) * n], guidance, gen)
+                x += win_share[:, k:k + 1] * xk
+                generated[k] = (xk[-p:], feats[(w + 1) * n - p:(w + 1) * n])
+            chains = generated
+            out.append(x)
+        return self.denormalise(torch.cat(out)[:total]).numpy()
+
+    def _window(self, style: torch.Tensor, context: tuple[torch.Tensor, torch.Tensor], feats: torch.Tensor,
+                guidance: tuple, gen: torch.Generator) -> torch.Tensor:
+        """One window (N, D), normalised, from a style (S,), its context (motion (Np, D), audio
+        (Np, A)) and the window's audio features (N, A).
+
+        Classifier-free guidance: one batch holding the full condition and, for each non-zero
+        scale, the same with that condition dropped to its learned null.
+        """
+        cfg = self.cfg
+        scheduler, steps, cfg_audio, cfg_style = guidance
         drop_audio, drop_style = cfg_audio != 0, cfg_style != 0
         styles = torch.stack([style] + [style] * drop_audio + [self.null_style] * drop_style)
         basis = self.basis(styles)
-        prev_motion, prev_audio = self.denoiser.start_motion, self.denoiser.start_audio
-        out = []
-        for w in (progress if progress is not None else range(n_win)):
-            win_audio = torch.cat([prev_audio, feats[w * n:(w + 1) * n]])
-            audios = torch.stack([win_audio] + [self.denoiser.null_audio.expand_as(win_audio)] * drop_audio
-                                 + [win_audio] * drop_style)
-            prevs = prev_motion[None].expand(len(audios), -1, -1)
+        win_audio = torch.cat([context[1], feats])
+        audios = torch.stack([win_audio] + [self.denoiser.null_audio.expand_as(win_audio)] * drop_audio
+                             + [win_audio] * drop_style)
+        prevs = context[0][None].expand(len(audios), -1, -1)
 
-            def x0_fn(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-                k = len(audios)
-                x0, _ = self.denoiser(x.expand(k, -1, -1), t.expand(k), prevs, audios, styles, basis)
-                no_audio = x0[1:2] if drop_audio else x0[:1]
-                no_style = x0[-1:] if drop_style else x0[:1]
-                return guided(x0[:1], no_audio, no_style, cfg_audio, cfg_style)
+        def x0_fn(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            k = len(audios)
+            x0, _ = self.denoiser(x.expand(k, -1, -1), t.expand(k), prevs, audios, styles, basis)
+            no_audio = x0[1:2] if drop_audio else x0[:1]
+            no_style = x0[-1:] if drop_style else x0[:1]
+            return guided(x0[:1], no_audio, no_style, cfg_audio, cfg_style)
 
-            if cfg.regression:
-                x = x0_fn(torch.zeros(1, n, cfg.motion_dim), torch.tensor([cfg.train_timesteps - 1]))[0]
-            else:
-                x = sample(x0_fn, (1, n, cfg.motion_dim), scheduler, steps, gen)[0]
-            out.append(x)
-            prev_motion, prev_audio = x[-p:], win_audio[-p:]
-        return self.denormalise(torch.cat(out)[:total]).numpy()
+        if cfg.regression:
+            return x0_fn(torch.zeros(1, cfg.window, cfg.motion_dim), torch.tensor([cfg.train_timesteps - 1]))[0]
+        return sample(x0_fn, (1, cfg.window, cfg.motion_dim), scheduler, steps, gen)[0]
 
     def num_windows(self, frames: int) -> int:
         return math.ceil(frames / self.cfg.window)
