@@ -1,19 +1,10 @@
 // Load a retargeted avatar with three.js's GLTFLoader, play its "talkstyle" clip and print, as JSON,
 // every mesh's morph influences and the named bone's world rotation at rest and at SECONDS.
 // Usage: node avatar_three_check.mjs NODE_MODULES_DIR FILE.glb SECONDS BONE_NAME
-import fs from 'fs';
-import { pathToFileURL } from 'url';
+import { fail, loadGltf } from './three_gltf.mjs';
 
-globalThis.navigator ??= { userAgent: 'node' };   // GLTFLoader sniffs the browser
-globalThis.self ??= globalThis;
 const [modules, file, seconds, bone] = process.argv.slice(2);
-const load = (rel) => import(pathToFileURL(`${modules}/${rel}`).href);
-const THREE = await load('three/build/three.module.js');
-const { GLTFLoader } = await load('three/examples/jsm/loaders/GLTFLoader.js');
-
-const bytes = fs.readFileSync(file);
-const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-new GLTFLoader().parse(buffer, '', (gltf) => {
+loadGltf(modules, file).then(({ THREE, gltf }) => {
   // three.js sanitises node names (':' and '.' are path separators in its track syntax).
   const node = gltf.scene.getObjectByName(THREE.PropertyBinding.sanitizeNodeName(bone));
   const world = () => { gltf.scene.updateMatrixWorld(true); return node.getWorldQuaternion(new THREE.Quaternion()).toArray(); };
@@ -30,4 +21,4 @@ new GLTFLoader().parse(buffer, '', (gltf) => {
   });
   console.log(JSON.stringify({ meshes, rest, posed: world(), duration: clip.duration,
                                tracks: clip.tracks.map((t) => t.name) }));
-}, (err) => { console.error(String(err)); process.exit(1); });
+}).catch(fail);

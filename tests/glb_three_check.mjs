@@ -1,18 +1,9 @@
 // Load a GLB with three.js's GLTFLoader (as a web viewer would) and print what it sees as JSON.
 // Usage: node glb_three_check.mjs NODE_MODULES_DIR FILE.glb SECONDS
-import fs from 'fs';
-import { pathToFileURL } from 'url';
+import { fail, loadGltf } from './three_gltf.mjs';
 
-globalThis.navigator ??= { userAgent: 'node' };   // GLTFLoader sniffs the browser
-globalThis.self ??= globalThis;
 const [modules, file, seconds] = process.argv.slice(2);
-const load = (rel) => import(pathToFileURL(`${modules}/${rel}`).href);
-const THREE = await load('three/build/three.module.js');
-const { GLTFLoader } = await load('three/examples/jsm/loaders/GLTFLoader.js');
-
-const bytes = fs.readFileSync(file);
-const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-new GLTFLoader().parse(buffer, '', (gltf) => {
+loadGltf(modules, file).then(({ THREE, gltf }) => {
   const meshes = [];
   gltf.scene.traverse((o) => { if (o.isMesh) meshes.push(o); });
   const mesh = meshes[0];
@@ -30,4 +21,4 @@ new GLTFLoader().parse(buffer, '', (gltf) => {
     influences: Array.from(mesh.morphTargetInfluences),
     headQuaternion: gltf.scene.getObjectByName('head').quaternion.toArray(),
   }));
-}, (err) => { console.error(String(err)); process.exit(1); });
+}).catch(fail);
