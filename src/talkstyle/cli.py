@@ -39,6 +39,7 @@ data_app.command(name="import")(capture.import_)
 data_app.command()(synth.synth)
 app.command(context_settings={"allow_extra_args": True})(generate.animate)   # --style-at TIME STYLE
 app.command()(generate.train)
+app.command("train-contact")(generate.train_contact)
 app.command("export-checkpoint")(generate.export_checkpoint)
 app.command()(evaluate.evaluate)
 app.command("train-variant")(evaluate.train_variant)

@@ -8,6 +8,8 @@ beside the weights:
 - `generator`: the StyleGenerator (config.json + model.safetensors, model/checkpoint.py);
 - `audio_encoder`: the encoder the generator was trained on (named in its model config);
 - `text_encoder`: the frozen sentence encoder of style prompts (named in pipeline.json);
+- `lip_contact`: optional, finds the frames where the lips must meet (lip_contact.json +
+  lip_contact.safetensors, model/contact.py); the generated mouth is sealed there;
 - `settings`: default sampling settings (pipeline.json; the defaults below without one).
 
 `animate()`, `talkstyle evaluate` and everything else that generates call it, so the window loop
@@ -35,6 +37,8 @@ from .model.checkpoint import DEFAULT_CHECKPOINT, load_generator, read_config, s
 from .model.config import SAMPLERS
 from .model.generator import StyleGenerator, array_to_motion, motion_to_array
 from .plain import from_plain, to_plain
+from .face import lip_seal
+from .model.contact import LipContact
 from .style_control import (DEFAULT_TRANSITION, Timeline, build_timeline, exaggerated_share, neutral_timeline, seal_lips,
                             speech_frames, style_track, timeline_head_words, with_references)
 from .text.encoder import TextEncoder, get_text_encoder
@@ -57,6 +61,7 @@ class Settings:
     sampler: str = "dpm"
     seed: int = 0
     head_words: bool = True        # nod / shake / still words of the prompt move the head (head_motion.py)
+    lip_contact: bool = True       # seal the lips where the lip-contact component hears a p, b or m (model/contact.py)
 
     def __post_init__(self) -> None:
         from .validate import number, seed
@@ -139,10 +144,14 @@ def usable_reference(motion: FaceMotion, fps: float) -> FaceMotion:
 
 class TalkstylePipeline:
     def __init__(self, generator: StyleGenerator, audio_encoder: AudioEncoder, text_encoder: TextEncoder,
-                 settings: Settings = Settings(), threads: int | None = None):
+                 settings: Settings = Settings(), threads: int | None = None, lip_contact: LipContact | None = None):
         self.generator = generator.eval()
         self.audio_encoder = audio_encoder
         self.text_encoder = text_encoder
+        if lip_contact is not None and lip_contact.cfg.audio_encoder != generator.cfg.audio_encoder:
+            raise TalkstyleError(f"the lip contact component reads {lip_contact.cfg.audio_encoder!r} features, "
+                                 f"the generator {generator.cfg.audio_encoder!r}")
+        self.lip_contact = lip_contact
         self.settings = settings
         self.threads = threads         # torch CPU threads while generating; None: torch's own setting
 
@@ -162,13 +171,15 @@ class TalkstylePipeline:
             raise TalkstyleError(f"{folder / PIPELINE_FILE} asks for the text encoder {config['text_encoder']!r}; "
                                  f"this talkstyle has {TextEncoder.name!r}")
         return cls(generator, get_audio_encoder(generator.cfg.audio_encoder), get_text_encoder(),
-                   Settings.from_dict(config["settings"]), threads)
+                   Settings.from_dict(config["settings"]), threads, LipContact.load(folder))
 
     def save_pretrained(self, folder: str | Path, dtype: torch.dtype = torch.float32,
                         extra: dict[str, Any] | None = None) -> Path:
         """Write the generator (weights cast to `dtype`, `extra` into its config.json) and pipeline.json."""
         folder = Path(folder)
         save_checkpoint(folder, self.generator.state_dict(), self.generator.cfg, extra, dtype)
+        if self.lip_contact is not None:
+            self.lip_contact.save(folder)
         write_pipeline_config(folder, self.text_encoder.name, self.settings)
         return folder
 
@@ -202,6 +213,10 @@ class TalkstylePipeline:
             raise TalkstyleError("the model produced NaN or infinite values: the checkpoint is damaged "
                                  "or its training diverged")
         motion = smooth_head(array_to_motion(x, self.fps))
+        if self.lip_contact is not None and settings.lip_contact:
+            with torch_threads(self.threads):
+                closure = self.lip_contact.closure(feats)
+            motion = dataclasses.replace(motion, weights=lip_seal.seal_lips(motion.weights, closure))
         if attributes is not None and settings.head_words:
             motion = apply_head_words(motion, attributes.head_motion, attributes.level, settings.seed)
         return motion

@@ -21,8 +21,10 @@ from tqdm import tqdm
 from .audio.augment import exact_speed, speed_perturb
 from .data.records import ClipRecord
 from .errors import TalkstyleError
+from .face.motion import DEFAULT_FPS
 from .model.checkpoint import read_config, save_checkpoint, save_tensors
 from .model.config import ModelConfig, TrainConfig, get_config
+from .model.contact import ContactConfig, LipContact
 from .model.generator import StyleGenerator
 from .data.pack import Pack, build_pack, records_key
 
@@ -30,6 +32,7 @@ VAL_BATCHES = 4
 SPEED_SHARE = 0.5               # train clips that get a speed-perturbed copy
 SPEED_RANGE = (0.8, 1.3)
 VAL_SEED = 1234
+CONTACT_POS_WEIGHT = 3.0        # closures are ~15 % of speech frames; a missed one shows, a spare one barely
 
 
 def lr_at(step: int, tc: TrainConfig) -> float:
@@ -175,8 +178,10 @@ def with_speed_copies(records: list[ClipRecord], seed: int, share: float = SPEED
     for r in records:
         factor = float(rng.uniform(*SPEED_RANGE))
         if rng.random() < share:
-            copies.append(dataclasses.replace(r, clip_id=f"{r.clip_id}@speed{exact_speed(factor):.4f}",
-                                              motion=speed_perturb(r.motion, factor)))
+            f = exact_speed(factor)
+            copies.append(dataclasses.replace(r, clip_id=f"{r.clip_id}@speed{f:.4f}", motion=speed_perturb(r.motion, factor),
+                                              phones=[dataclasses.replace(p, start=p.start / f, end=p.end / f)
+                                                      for p in r.phones]))
     return records + copies
 
 
@@ -203,14 +208,15 @@ def load_packs(data: Path, mc: ModelConfig, augmented: int, seed: int) -> tuple[
         n_aug = augmented if split == "train" else 0
         path = data / "cache" / f"pack_{split}_{records_key(records, mc.audio_encoder, n_aug)}.safetensors"
         if path.is_file():
-            packs.append(Pack.load(path))
-            continue
-        text = text or get_text_encoder()
-        # The augmented channels share the clean copy's motion arrays, so their transforms keep
-        # the timing (speed perturbation is done above, as clips of their own).
-        pack = build_pack(records, encoder, text, recording_conditions, n_aug, seed)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pack.save(path)
+            pack = Pack.load(path)
+        else:
+            text = text or get_text_encoder()
+            # The augmented channels share the clean copy's motion arrays, so their transforms keep
+            # the timing (speed perturbation is done above, as clips of their own).
+            pack = build_pack(records, encoder, text, recording_conditions, n_aug, seed)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pack.save(path)
+        pack.contact = np.stack(contact_targets(records, pack))
         packs.append(pack)
     return packs[0], packs[1]
 
@@ -235,4 +241,78 @@ def train(data: str | Path, out: str | Path, config: str = "small", steps: int |
     mc = dataclasses.replace(mc, audio_encoder=name, audio_dim=get_audio_encoder(name).dim)
     train_pack, val_pack = load_packs(data, mc, augmented, seed)
     extra = {"config_name": config, "data": str(data), **({"init": str(init)} if init else {})}
-    return fit(train_pack, val_pack, out, mc, tc, seed, resume, extra, until, Path(init) if init else None)
+    fit(train_pack, val_pack, out, mc, tc, seed, resume, extra, until, Path(init) if init else None)
+    finished = read_config(out).get("step") == tc.steps
+    if finished and not (resume and LipContact.load(out) is not None):
+        fit_contact(train_pack, val_pack, name, tc.contact_steps, seed, tc.threads).save(out)
+    return out
+
+
+# ------------------------------------------------------------------ lip contact (model/contact.py)
+def contact_targets(records: list[ClipRecord], pack: Pack) -> tuple[np.ndarray, np.ndarray]:
+    """(F,) 1 on the frames where the actor holds its lips shut for a p, b or m (its bilabial hold,
+    from the clip's phone timings), and (F,) 1 on the clips that have phone timings (captured clips do not)."""
+    from .data.synth.visemes import LEAD_S, bilabial_hold, units
+
+    target, known = np.zeros(len(pack.motion), np.float32), np.zeros(len(pack.motion), np.float32)
+    for r, start, n in zip(records, pack.starts, pack.lengths):
+        if r.phones:
+            target[start:start + n] = bilabial_hold(units(r.phones), int(n), DEFAULT_FPS, LEAD_S)
+            known[start:start + n] = 1.0
+    return target, known
+
+
+def fit_contact(train_pack: Pack, val_pack: Pack, audio_encoder: str, steps: int = TrainConfig.contact_steps, seed: int = 0,
+                threads: int | None = None, batch_size: int = 32, span: int = 64) -> LipContact:
+    """Train the lip-contact classifier on the packs' audio features (every recording condition)
+    and their contact targets; its closure ramp is centred on the threshold that is best (F1) on
+    the validation clips. A few minutes on a CPU: rerun from the start after a crash."""
+    if train_pack.contact is None or val_pack.contact is None or not train_pack.contact[1].any():
+        raise TalkstyleError("the dataset has no phone timings to train lip contact on (synthetic clips have them)")
+    if threads:
+        torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng([seed, 21])
+    model = LipContact(ContactConfig(audio_encoder=audio_encoder, audio_dim=train_pack.audio.shape[2]))
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
+    frames = len(train_pack.motion)
+    span = min(span, frames)
+    target, known = (torch.from_numpy(a) for a in train_pack.contact)
+    for step in tqdm(range(steps), desc="lip contact", unit="step"):
+        for group in opt.param_groups:
+            group["lr"] = 1e-3 * 0.5 * (1 + math.cos(math.pi * step / steps))
+        starts = rng.integers(0, frames - span + 1, batch_size)
+        copies = rng.integers(0, len(train_pack.audio), batch_size)
+        x = torch.from_numpy(np.stack([train_pack.audio[c, s:s + span] for c, s in zip(copies, starts)]).astype(np.float32))
+        rows = torch.from_numpy(starts[:, None] + np.arange(span))
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+            model(x), target[rows], weight=known[rows], pos_weight=torch.tensor(CONTACT_POS_WEIGHT), reduction="sum")
+        loss = loss / known[rows].sum().clamp(min=1.0)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    model.eval()
+    p = model.probability(val_pack.audio[0])
+    sure = val_pack.contact[1] > 0
+    truth = val_pack.contact[0][sure] > 0.5
+    best = max(np.arange(0.2, 0.81, 0.05), key=lambda t: f1_score(p[sure] >= t, truth))
+    model.cfg = dataclasses.replace(model.cfg, low=float(max(0.05, best - 0.15)), high=float(min(0.95, best + 0.15)))
+    tqdm.write(f"lip contact: validation F1 {f1_score(p[sure] >= best, truth):.3f} at p >= {best:.2f}")
+    return model
+
+
+def f1_score(predicted: np.ndarray, truth: np.ndarray) -> float:
+    hits = float((predicted & truth).sum())
+    return 2 * hits / max(1.0, float(predicted.sum() + truth.sum()))
+
+
+def train_contact(data: str | Path, checkpoint: str | Path, steps: int = TrainConfig.contact_steps, augmented: int = 1,
+                  seed: int = 0, threads: int | None = None) -> Path:
+    """The Python API of `talkstyle train-contact`: add a lip-contact component to a checkpoint folder."""
+    data, checkpoint = Path(data), Path(checkpoint)
+    if not data.is_dir():
+        raise TalkstyleError(f"dataset folder not found: {data}")
+    mc = ModelConfig.from_dict(read_config(checkpoint)["model"])
+    train_pack, val_pack = load_packs(data, mc, augmented, seed)
+    fit_contact(train_pack, val_pack, mc.audio_encoder, steps, seed, threads).save(checkpoint)
+    return checkpoint

@@ -35,6 +35,9 @@ def animate(
     seed: int = typer.Option(0, help="Random seed."),
     head_words: bool = typer.Option(True, "--head-words/--no-head-words",
                                     help="Let nod / shake / still words of --style move the head."),
+    lip_contact: bool = typer.Option(True, "--lip-contact/--no-lip-contact",
+                                     help="Seal the lips where the model hears a p, b or m (when the checkpoint has a "
+                                          "lip-contact component)."),
     checkpoint: Optional[Path] = typer.Option(None, help="Checkpoint folder (config.json + model.safetensors); "
                                                          "default: the bundled model."),
     threads: int = typer.Option(2, help="CPU threads for torch while generating."),
@@ -57,7 +60,7 @@ def animate(
         warnings.showwarning = lambda msg, *a, **k: typer.echo(f"warning: {msg}", err=True)
         motion = run(audio, style or None, style_ref or None, checkpoint=checkpoint, out_dir=out,
                      settings=Settings(cfg_audio=cfg_audio, cfg_style=cfg_style, steps=steps, sampler=sampler,
-                                       seed=seed, head_words=head_words), threads=threads,
+                                       seed=seed, head_words=head_words, lip_contact=lip_contact), threads=threads,
                      mix=parse_mix(mix) if mix is not None else None, intensity=intensity, edit=edit,
                      style_at=list(zip(times, styles_at)), timeline=timeline, transition=transition)
     typer.echo(f"{motion.num_frames} frames ({motion.duration:.1f} s) -> {out}/")
@@ -88,6 +91,23 @@ def train(
     path = run(data, out, config=config, steps=steps, batch_size=batch_size, seed=seed, augmented=augmented,
                resume=resume, threads=threads, audio_encoder=audio_encoder, init=init)
     typer.echo(f"checkpoint: {path}")
+
+
+def train_contact(
+    data: Path = typer.Option(..., "--data", help="Dataset folder made by `talkstyle data build` (its phone timings)."),
+    checkpoint: Path = typer.Option(..., "--checkpoint", help="Checkpoint folder to add lip_contact.json + "
+                                                              "lip_contact.safetensors to."),
+    steps: int = typer.Option(2000, help="Training steps."),
+    augmented: int = typer.Option(1, help="Augmented audio copies of the training set (as for `talkstyle train`)."),
+    seed: int = typer.Option(0, help="Random seed."),
+    threads: Optional[int] = typer.Option(None, help="CPU threads for torch."),
+) -> None:
+    """Train the lip-contact component of a checkpoint (`talkstyle train` does it at the end of a run)."""
+    from ..train import train_contact as run
+    from ..validate import train_options
+
+    train_options(checkpoint, steps=steps, threads=threads, augmented=augmented, seed=seed)
+    typer.echo(f"lip contact added to {run(data, checkpoint, steps, augmented, seed, threads)}")
 
 
 def export_checkpoint(

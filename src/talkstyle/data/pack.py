@@ -36,13 +36,14 @@ class Pack:
     lengths: np.ndarray         # (n,) int64
     text: np.ndarray            # (n, text_dim) float32 prompt embeddings
     attrs: np.ndarray           # (n, 4) float32 encoded attributes
+    contact: np.ndarray | None = None   # (2, F) lip-contact targets and where they are known (train.py); not cached
 
     def __len__(self) -> int:
         return len(self.starts)
 
     def save(self, path: Path) -> None:
         save_tensors(path, {k: torch.from_numpy(np.ascontiguousarray(v))
-                            for k, v in dataclasses.asdict(self).items()})
+                            for k, v in dataclasses.asdict(self).items() if k != "contact"})
 
     @classmethod
     def load(cls, path: Path) -> "Pack":

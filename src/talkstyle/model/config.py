@@ -144,6 +144,7 @@ class TrainConfig:
     val_every: int = 250
     save_every: int = 250
     threads: int = 2
+    contact_steps: int = 2000           # the lip-contact classifier, trained after the generator (model/contact.py)
 
     def to_dict(self) -> dict[str, Any]:
         return to_plain(self)
@@ -157,7 +158,7 @@ CONFIGS: dict[str, tuple[ModelConfig, TrainConfig]] = {
     "tiny": (ModelConfig(d_model=32, layers=1, heads=2, ff_mult=2, style_dim=16, style_tokens=2,
                          style_layers=1, style_d_model=32, codebook_size=16, code_dim=16,
                          basis_hidden=32, window=20, context=4),
-             TrainConfig(batch_size=4, steps=4, warmup=1, val_every=2, save_every=2, threads=1)),
+             TrainConfig(batch_size=4, steps=4, warmup=1, val_every=2, save_every=2, threads=1, contact_steps=4)),
     "small": (ModelConfig(), TrainConfig(steps=8000)),
     "base": (ModelConfig(d_model=256, layers=8, heads=8, style_dim=128, style_layers=4, style_d_model=256,
                          codebook_size=512, code_dim=128, basis_hidden=256),

@@ -27,7 +27,8 @@ from .base import SynthJob, SynthResult
 from .expression import blink_weights, brow_weights, delivery_weights, emotion_weights, gaze_weights
 from .head import head_rotation
 from .person import PersonStyle
-from .visemes import arkit_vector, mouth_track, seal_lips
+from ...face.lip_seal import seal_lips
+from .visemes import arkit_vector, mouth_track
 from .voice_rules import hold_vowels, melody, pad_silence, shape_prosody, voice_name
 from .voices import ESPEAK, PIPER
 

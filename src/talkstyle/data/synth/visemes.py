@@ -17,6 +17,7 @@ import numpy as np
 
 from ...vocab.attributes import Phone
 from ...face.arkit import INDEX, NUM_BLENDSHAPES
+from ...face.lip_seal import seal_lips
 from .voice_rules import is_vowel
 
 LEAD_S = 0.04                       # mouth moves about one frame before the sound (typical; per person)
@@ -152,8 +153,6 @@ def _dominance(table: dict[str, Dominance], default: Dominance, us: list[Unit], 
 
 _ROUND_MASK = arkit_vector(dict.fromkeys(ROUNDING, 1.0)) > 0
 _OPENING_MASK = arkit_vector(dict.fromkeys(OPENING, 1.0)) > 0
-# Shapes that part the lips (a funnel flares them open: 3.4 mm at 0.5 on the rig); a seal removes them.
-_PART_MASK = arkit_vector(dict.fromkeys(("mouthLowerDown", "mouthUpperUp", "mouthStretch", "mouthFunnel"), 1.0)) > 0
 
 
 @dataclasses.dataclass
@@ -198,17 +197,6 @@ def bilabial_hold(us: list[Unit], num_frames: int, fps: float, lead: float) -> n
         centre = (u.start + u.end) / 2 * fps
         hold[np.clip([int(np.floor(centre)), int(np.ceil(centre))], 0, num_frames - 1)] = 1.0
     return hold
-
-
-def seal_lips(weights: np.ndarray, closure: np.ndarray) -> np.ndarray:
-    """Close the lips in proportion to `closure`: mouthClose follows the jaw (lips meet whatever
-    the jaw does) and lip pulls that would part them are removed."""
-    w = np.array(weights, np.float32)
-    c = np.asarray(closure, np.float32)
-    jaw = w[:, INDEX["jawOpen"]]
-    w[:, INDEX["mouthClose"]] = np.maximum(w[:, INDEX["mouthClose"]] * (1 - c), c * jaw)
-    w[:, _PART_MASK] *= (1.0 - c)[:, None]
-    return np.clip(w, 0.0, 1.0)
 
 
 def lip_gap(weights: np.ndarray) -> np.ndarray:
