@@ -296,7 +296,7 @@ def fit_contact(train_pack: Pack, val_pack: Pack, audio_encoder: str, steps: int
     sure = val_pack.contact[1] > 0
     truth = val_pack.contact[0][sure] > 0.5
     best = max(np.arange(0.2, 0.81, 0.05), key=lambda t: f1_score(p[sure] >= t, truth))
-    model.cfg = dataclasses.replace(model.cfg, low=float(max(0.05, best - 0.15)), high=float(min(0.95, best + 0.15)))
+    model.cfg = dataclasses.replace(model.cfg, low=round(max(0.05, best - 0.15), 2), high=round(min(0.95, best + 0.15), 2))
     tqdm.write(f"lip contact: validation F1 {f1_score(p[sure] >= best, truth):.3f} at p >= {best:.2f}")
     return model
 
