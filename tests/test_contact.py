@@ -122,7 +122,7 @@ def test_files_round_trip_and_damage(tmp_path):
 
 
 def test_pipeline_seals_where_contact_is_heard(tiny_checkpoint):
-    from talkstyle.pipeline import Settings, TalkstylePipeline
+    from talkstyle.pipeline import TalkstylePipeline
 
     pipe = TalkstylePipeline.from_pretrained(tiny_checkpoint)
     assert pipe.lip_contact is not None                      # `talkstyle train` adds the component
