@@ -214,7 +214,7 @@ class TalkstylePipeline:
                                  "or its training diverged")
         motion = smooth_head(array_to_motion(x, self.fps))
         if self.lip_contact is not None and settings.lip_contact:
-            with torch_threads(self.threads):
+            with torch_threads(1):      # tiny; and a conv's sums differ in the last bit between thread counts
                 closure = self.lip_contact.closure(feats)
             motion = dataclasses.replace(motion, weights=lip_seal.seal_lips(motion.weights, closure))
         if attributes is not None and settings.head_words:
