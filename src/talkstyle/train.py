@@ -263,7 +263,8 @@ def contact_targets(records: list[ClipRecord], pack: Pack) -> tuple[np.ndarray, 
 
 
 def fit_contact(train_pack: Pack, val_pack: Pack, audio_encoder: str, steps: int = TrainConfig.contact_steps, seed: int = 0,
-                threads: int | None = None, batch_size: int = 32, span: int = 64) -> LipContact:
+                threads: int | None = None, batch_size: int = 32, span: int = 64,
+                config: ContactConfig | None = None) -> LipContact:
     """Train the lip-contact classifier on the packs' audio features (every recording condition)
     and their contact targets; its closure ramp is centred on the threshold that is best (F1) on
     the validation clips. A few minutes on a CPU: rerun from the start after a crash."""
@@ -273,7 +274,8 @@ def fit_contact(train_pack: Pack, val_pack: Pack, audio_encoder: str, steps: int
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
     rng = np.random.default_rng([seed, 21])
-    model = LipContact(ContactConfig(audio_encoder=audio_encoder, audio_dim=train_pack.audio.shape[2]))
+    model = LipContact(dataclasses.replace(config or ContactConfig(), audio_encoder=audio_encoder,
+                                          audio_dim=train_pack.audio.shape[2]))
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
     frames = len(train_pack.motion)
     span = min(span, frames)
