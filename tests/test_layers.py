@@ -23,7 +23,7 @@ LAYERS = [
     {"render", "export", "audio", "text"},
     {"model"},
     {"pipeline", "head_motion", "style_control"},
-    {"data", "eval", "train"},
+    {"data", "eval", "train", "distributed"},
     {"animate", "commands", "cli", "__main__"},
 ]
 

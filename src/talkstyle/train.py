@@ -2,7 +2,8 @@
 
 DDPM training of x0 prediction on pairs of windows (seed paper section 4.4), AdamW with warmup
 and cosine decay, an EMA copy of the weights (what is saved for inference), validation loss on
-fixed batches, a JSON-lines loss log, and resumable checkpoints (safetensors + JSON).
+fixed batches, a JSON-lines loss log, and resumable checkpoints (safetensors + JSON). Under
+torchrun the processes share every batch and train one model (distributed.py).
 """
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ from tqdm import tqdm
 
 from .audio.augment import exact_speed, speed_perturb
 from .data.records import ClipRecord
+from .distributed import rank_zero_first, session, step_losses
 from .errors import TalkstyleError
 from .face.motion import DEFAULT_FPS
 from .model.checkpoint import read_config, save_checkpoint, save_tensors
 from .model.config import ModelConfig, TrainConfig, get_config
 from .model.contact import ContactConfig, LipContact
 from .model.generator import StyleGenerator
+from .model.shard import Shard
 from .data.pack import Pack, build_pack, records_key
 
 VAL_BATCHES = 4
@@ -54,11 +57,12 @@ def validate(model: StyleGenerator, pack: Pack, tc: TrainConfig) -> dict[str, fl
     """Mean losses on the same VAL_BATCHES batches (same noise and timesteps) every time."""
     model.eval()
     totals: dict[str, float] = {}
+    device = model.motion_mean.device
     with torch.random.fork_rng():
         torch.manual_seed(VAL_SEED)
         rng = np.random.default_rng(VAL_SEED)
         for _ in range(VAL_BATCHES):
-            batch = pack.sample(tc.batch_size, model.cfg.window, rng, model.normalise)
+            batch = pack.sample(tc.batch_size, model.cfg.window, rng, model.normalise).to(device)
             for k, v in model.losses(batch, tc).items():
                 totals[k] = totals.get(k, 0.0) + v.item() / VAL_BATCHES
     return totals
@@ -113,13 +117,20 @@ def trim_log(path: Path, step: int) -> float:
 # ------------------------------------------------------------------ the loop
 def fit(train_pack: Pack, val_pack: Pack, out: Path, mc: ModelConfig, tc: TrainConfig, seed: int = 0,
         resume: bool = True, extra: dict | None = None, until: int | None = None,
-        init: Path | None = None) -> Path:
+        init: Path | None = None, shard: Shard = Shard()) -> Path:
     """Train on packed data; writes checkpoints and log.jsonl under `out`. Returns `out`.
 
     `until` stops (with a checkpoint) after that step: a time-boxed part of a longer run.
     `init` starts a new run from a checkpoint's inference weights (fine-tuning).
+    `shard`: this process's share of each batch under torchrun (distributed.session()). Every
+    process draws the same random numbers for the whole batch and computes its own pairs, so the
+    run equals one process's at the same batch size; process 0 writes the checkpoints and log.
     """
-    out.mkdir(parents=True, exist_ok=True)
+    if tc.batch_size % shard.world:
+        raise TalkstyleError(f"batch size {tc.batch_size} does not split evenly over {shard.world} processes")
+    lead = shard.rank == 0
+    if lead:
+        out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(tc.threads)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -132,33 +143,41 @@ def fit(train_pack: Pack, val_pack: Pack, out: Path, mc: ModelConfig, tc: TrainC
         if source.cfg != mc:
             raise TalkstyleError(f"--init {init} is a checkpoint of another model config than --config")
         model.load_state_dict(source.state_dict())
+    model.to(shard.device)
     ema = copy.deepcopy(model)
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     step = 0
     if resume and (out / "train_state.safetensors").is_file():
         step = load_state(out, model, ema, opt, mc, rng)
-    extra = {"seed": seed, **(extra or {})}
-    elapsed = trim_log(out / "log.jsonl", step)
-    log = open(out / "log.jsonl", "a")
+    extra = {"seed": seed, **(extra or {}), **({"processes": shard.world} if shard.world > 1 else {})}
+    elapsed = trim_log(out / "log.jsonl", step) if lead else 0.0
+    log = open(out / "log.jsonl", "a") if lead else None
     model.train()
+    losses_of = step_losses(model, tc, shard)
+    rows = shard.rows(tc.batch_size)
     last = min(tc.steps, until or tc.steps)
-    bar = tqdm(range(step, last), initial=step, total=tc.steps, desc="training", unit="step")
+    bar = tqdm(range(step, last), initial=step, total=tc.steps, desc="training", unit="step", disable=not lead)
     t0 = time.time() - elapsed
     for step in bar:
         for group in opt.param_groups:
             group["lr"] = lr_at(step, tc)
-        losses = model.losses(train_pack.sample(tc.batch_size, mc.window, rng, model.normalise), tc)
-        if not torch.isfinite(losses["total"]):
+        batch = train_pack.sample(tc.batch_size, mc.window, rng, model.normalise, rows).to(shard.device)
+        losses = losses_of(batch, model.draw(tc.batch_size, tc).pairs(rows))
+        # The whole batch's losses (each process holds its scaled share): the same in every process.
+        values = dict(zip(losses, shard.average(torch.stack([v.detach() for v in losses.values()])).tolist()))
+        if not math.isfinite(values["total"]):
             raise TalkstyleError(f"training diverged at step {step} (non-finite loss); lower the learning rate")
         opt.zero_grad(set_to_none=True)
         losses["total"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
         opt.step()
         ema_update(ema, model, step, tc.ema_decay)
-        row = {"step": step + 1, "lr": opt.param_groups[0]["lr"], "time": round(time.time() - t0, 1),
-               **{k: round(v.item(), 5) for k, v in losses.items()}}
-        bar.set_postfix(loss=f"{row['total']:.4f}", simple=f"{row['simple']:.4f}")
         done = step + 1
+        if not lead:
+            continue
+        row = {"step": done, "lr": opt.param_groups[0]["lr"], "time": round(time.time() - t0, 1),
+               **{k: round(v, 5) for k, v in values.items()}}
+        bar.set_postfix(loss=f"{row['total']:.4f}", simple=f"{row['simple']:.4f}")
         if done % tc.val_every == 0 or done == tc.steps:
             row["val"] = {k: round(v, 5) for k, v in validate(ema, val_pack, tc).items()}
             bar.write(f"step {done}: val simple {row['val']['simple']:.4f} total {row['val']['total']:.4f}")
@@ -166,7 +185,8 @@ def fit(train_pack: Pack, val_pack: Pack, out: Path, mc: ModelConfig, tc: TrainC
         log.flush()
         if done % tc.save_every == 0 or done == last:
             save_state(out, model, ema, opt, done, rng, mc, tc, extra)
-    log.close()
+    if log:
+        log.close()
     return out
 
 
@@ -239,9 +259,13 @@ def train(data: str | Path, out: str | Path, config: str = "small", steps: int |
     tc = dataclasses.replace(tc, **overrides)
     name = audio_encoder or mc.audio_encoder
     mc = dataclasses.replace(mc, audio_encoder=name, audio_dim=get_audio_encoder(name).dim)
-    train_pack, val_pack = load_packs(data, mc, augmented, seed)
     extra = {"config_name": config, "data": str(data), **({"init": str(init)} if init else {})}
-    fit(train_pack, val_pack, out, mc, tc, seed, resume, extra, until, Path(init) if init else None)
+    with session() as shard:
+        with rank_zero_first(shard):
+            train_pack, val_pack = load_packs(data, mc, augmented, seed)
+        fit(train_pack, val_pack, out, mc, tc, seed, resume, extra, until, Path(init) if init else None, shard)
+    if shard.rank > 0:                  # the lip-contact classifier is small: process 0 trains it alone
+        return out
     finished = read_config(out).get("step") == tc.steps
     if finished and not (resume and LipContact.load(out) is not None):
         fit_contact(train_pack, val_pack, name, tc.contact_steps, seed, tc.threads).save(out)

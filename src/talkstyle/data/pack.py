@@ -50,16 +50,21 @@ class Pack:
         return cls(**load_file(str(path)))
 
     def sample(self, batch_size: int, window: int, rng: np.random.Generator,
-               normalise: Callable[[torch.Tensor], torch.Tensor]) -> Batch:
-        """Random pairs of consecutive windows (2N frames; zero-padded past a clip's end)."""
+               normalise: Callable[[torch.Tensor], torch.Tensor], rows: slice = slice(None)) -> Batch:
+        """Random pairs of consecutive windows (2N frames; zero-padded past a clip's end).
+
+        `rows`: the pairs of the batch of `batch_size` to return (one process's share of a
+        distributed batch: every process draws the whole batch's positions, builds only its own).
+        """
         span = 2 * window
         clips = rng.choice(len(self), batch_size, p=self.lengths / self.lengths.sum())
-        motion = np.zeros((batch_size, span, self.motion.shape[1]), np.float32)
-        audio = np.zeros((batch_size, span, self.audio.shape[2]), np.float32)
-        mask = np.zeros((batch_size, span), bool)
         copies = rng.integers(0, len(self.audio), batch_size)
-        for i, c in enumerate(clips):
-            offset = rng.integers(0, max(1, self.lengths[c] - span + 1))
+        offsets = [rng.integers(0, max(1, self.lengths[c] - span + 1)) for c in clips]
+        clips, copies, offsets = clips[rows], copies[rows], offsets[rows]
+        motion = np.zeros((len(clips), span, self.motion.shape[1]), np.float32)
+        audio = np.zeros((len(clips), span, self.audio.shape[2]), np.float32)
+        mask = np.zeros((len(clips), span), bool)
+        for i, (c, offset) in enumerate(zip(clips, offsets)):
             a = self.starts[c] + offset
             n = min(span, self.lengths[c] - offset)
             motion[i, :n] = self.motion[a:a + n]

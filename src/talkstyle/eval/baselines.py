@@ -127,6 +127,7 @@ def train_variant(name: str, data: str | Path, out: str | Path, steps: int, *, s
                   audio_encoder: str | None = None, pretrain_steps: int | None = None) -> Path:
     """Train one variant for `steps` steps (resumable, like `talkstyle train`). Returns its folder."""
     from ..audio.features import get_audio_encoder
+    from ..distributed import rank_zero_first, session
     from ..train import fit, load_packs
 
     data, out = Path(data), Path(out)
@@ -141,13 +142,15 @@ def train_variant(name: str, data: str | Path, out: str | Path, steps: int, *, s
     encoder = audio_encoder or mc.audio_encoder
     mc = dataclasses.replace(mc, audio_encoder=encoder, audio_dim=get_audio_encoder(encoder).dim)
     torch.set_num_threads(tc.threads)
-    train_pack, val_pack = load_packs(data, mc, augmented, seed)
     extra = {"variant": name, "config_name": VARIANTS[name].config if name == "base" else (size or "small"),
              "data": str(data)}
-    if VARIANTS[name].pretrain_style:
-        # The encoder's pre-training comes on top of the shared step budget (stated in the report).
-        extra["style_pretrain_steps"] = pretrain_steps or max(1, steps // 2)
-        if not (out / "train_state.safetensors").is_file():
-            out.mkdir(parents=True, exist_ok=True)
-            _warm_start(out, train_pack, mc, tc, seed, extra["style_pretrain_steps"], extra)
-    return fit(train_pack, val_pack, out, mc, tc, seed, resume=True, extra=extra)
+    with session() as shard:            # under torchrun: process 0 writes the cache and the warm start
+        with rank_zero_first(shard):
+            train_pack, val_pack = load_packs(data, mc, augmented, seed)
+            if VARIANTS[name].pretrain_style:
+                # The encoder's pre-training comes on top of the shared step budget (stated in the report).
+                extra["style_pretrain_steps"] = pretrain_steps or max(1, steps // 2)
+                if shard.rank == 0 and not (out / "train_state.safetensors").is_file():
+                    out.mkdir(parents=True, exist_ok=True)
+                    _warm_start(out, train_pack, mc, tc, seed, extra["style_pretrain_steps"], extra)
+        return fit(train_pack, val_pack, out, mc, tc, seed, resume=True, extra=extra, shard=shard)

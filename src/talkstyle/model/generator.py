@@ -23,6 +23,7 @@ from .basis import StyleBasis
 from .config import ModelConfig, TrainConfig
 from .denoiser import Denoiser
 from .diffusion import guided, sample, sampling_scheduler, training_scheduler
+from .shard import Shard
 from .style import DOWNSAMPLE, MotionStyleEncoder, TextStyle, soft_contrastive_loss
 
 # Normalisation floors: a channel that barely moves in the data must not blow up when it does.
@@ -50,6 +51,40 @@ class Batch:
     mask: torch.Tensor                  # (B, 2N) bool: real frames (clips are zero-padded)
     text: torch.Tensor                  # (B, text_dim) frozen sentence embeddings of the prompts
     attrs: torch.Tensor                 # (B, 4) encoded style attributes (soft contrastive targets)
+
+    def to(self, device: torch.device) -> "Batch":
+        return Batch(*(getattr(self, f.name).to(device) for f in dataclasses.fields(self)))
+
+
+def _pairs(x: torch.Tensor, rows: slice) -> torch.Tensor:
+    """Rows of per-window values (2B, ...) laid out [windows a; windows b] for the pairs `rows`."""
+    half = len(x) // 2
+    return torch.cat([x[:half][rows], x[half:][rows]])
+
+
+@dataclasses.dataclass
+class Draws:
+    """Every random number of one training step, for a whole batch of B window pairs.
+
+    Drawn once for the global batch (in the order `losses` drew them itself before), so that a
+    process computing part of the batch uses exactly the numbers one process would use for it.
+    """
+    cross: torch.Tensor                 # (B,) uniform: cross-window conditioning below p_cross
+    style_eps: torch.Tensor | None      # (2B, style_dim) VAE noise; None where the encoder gives its mean
+    mode: torch.Tensor                  # (2B, 1) 0 reference, 1 text, 2 both
+    drop_style: torch.Tensor            # (2B, 1) uniform: style dropped to the null below cond_drop
+    drop_audio: torch.Tensor            # (2B, 1, 1) uniform: audio dropped below cond_drop
+    t: torch.Tensor | None              # (2B,) diffusion timesteps; None for the regression baseline
+    noise: torch.Tensor | None          # (2B, N, D)
+
+    def pairs(self, rows: slice) -> "Draws":
+        """The draws of the pairs `rows`."""
+        return Draws(self.cross[rows], *(None if x is None else _pairs(x, rows) for x in
+                                         (self.style_eps, self.mode, self.drop_style, self.drop_audio,
+                                          self.t, self.noise)))
+
+    def to(self, device: torch.device) -> "Draws":
+        return Draws(*(None if x is None else x.to(device) for x in dataclasses.astuple(self)))
 
 
 @functools.cache
@@ -82,7 +117,8 @@ class StyleGenerator(nn.Module):
         self.motion_std.copy_(torch.from_numpy(std))
 
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.motion_mean) / self.motion_std
+        # On x's device: training batches are built on the CPU for a model that may be on a GPU.
+        return (x - self.motion_mean.to(x.device)) / self.motion_std.to(x.device)
 
     def denormalise(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.motion_std + self.motion_mean
@@ -116,11 +152,32 @@ class StyleGenerator(nn.Module):
         return torch.stack(parts).mean(0) if parts and self.cfg.style_conditioned else self.null_style
 
     # ------------------------------------------------------------ training
-    def losses(self, batch: Batch, tcfg: TrainConfig) -> dict[str, torch.Tensor]:
-        """All loss terms for a batch of window pairs; "total" is the weighted sum (paper eq. 5)."""
+    def draw(self, pairs: int, tcfg: TrainConfig) -> Draws:
+        """The random numbers of one training step of `pairs` window pairs, from torch's global
+        generator on the CPU (the same on every device and in every process)."""
+        cfg, w = self.cfg, 2 * pairs
+        cross = torch.rand(pairs)
+        vae = self.training and not tcfg.freeze_style_encoder
+        style_eps = torch.randn(w, cfg.style_dim) if vae else None
+        mode = torch.randint(0, 3, (w, 1))
+        drop_style, drop_audio = torch.rand(w, 1), torch.rand(w, 1, 1)
+        if cfg.regression:
+            return Draws(cross, style_eps, mode, drop_style, drop_audio, None, None)
+        t = torch.randint(0, cfg.train_timesteps, (w,))
+        return Draws(cross, style_eps, mode, drop_style, drop_audio, t, torch.randn(w, cfg.window, cfg.motion_dim))
+
+    def losses(self, batch: Batch, tcfg: TrainConfig, draws: Draws | None = None,
+               shard: Shard = Shard()) -> dict[str, torch.Tensor]:
+        """All loss terms for a batch of window pairs; "total" is the weighted sum (paper eq. 5).
+
+        `draws`: the step's random numbers for exactly these pairs (default: drawn here). `shard`:
+        when `batch` is one process's share of a global batch, every term is that process's part
+        of the global batch's mean, scaled for DDP (model/shard.py).
+        """
         cfg = self.cfg
         n, p, b = cfg.window, cfg.context, batch.motion.shape[0]
         dev = batch.motion.device
+        draws = (self.draw(b, tcfg) if draws is None else draws).to(dev)
         # Window a starts from the learned start features, window b continues a (ground truth).
         x0 = torch.cat([batch.motion[:, :n], batch.motion[:, n:]])
         mask = torch.cat([batch.mask[:, :n], batch.mask[:, n:]])
@@ -129,7 +186,7 @@ class StyleGenerator(nn.Module):
         audio = torch.cat([torch.cat([start_audio, batch.audio[:, :n]], 1), batch.audio[:, n - p:]])
 
         # Style reference: alternate cross-window (the other window) and self-window conditioning.
-        cross = torch.rand(b, device=dev) < tcfg.p_cross
+        cross = draws.cross < tcfg.p_cross
         b_usable = batch.mask[:, n:].sum(1) >= n // 4
         ref_a = torch.where((cross & b_usable)[:, None, None], batch.motion[:, n:], batch.motion[:, :n])
         mask_a = torch.where((cross & b_usable)[:, None], batch.mask[:, n:], batch.mask[:, :n])
@@ -138,45 +195,47 @@ class StyleGenerator(nn.Module):
         refs, ref_masks = torch.cat([ref_a, ref_b]), torch.cat([mask_a, mask_b])
         if tcfg.freeze_style_encoder:   # DiffPoseTalk-style baseline: pre-trained, fixed, deterministic
             with torch.no_grad():
-                style_out = self.motion_style.eval()(refs, ref_masks)
+                style_out = self.motion_style.eval()(refs, ref_masks, shard=shard)
             self.motion_style.train(self.training)
         else:
-            style_out = self.motion_style(refs, ref_masks)
+            style_out = self.motion_style(refs, ref_masks, draws.style_eps, shard)
         text_s = self.text_style(batch.text).repeat(2, 1)
 
         # Condition by reference, text or both; then drop style and audio to learned nulls.
-        mode = torch.randint(0, 3, (2 * b, 1), device=dev)
+        mode = draws.mode
         style = torch.where(mode == 0, style_out.sample, torch.where(mode == 1, text_s, 0.5 * (style_out.sample + text_s)))
         drop_style = tcfg.cond_drop if cfg.style_conditioned else 1.0     # unconditioned: always null
-        style = torch.where(torch.rand(2 * b, 1, device=dev) < drop_style, self.null_style, style)
-        drop_audio = torch.rand(2 * b, 1, 1, device=dev) < tcfg.cond_drop
-        audio = torch.where(drop_audio, self.denoiser.null_audio, audio)
+        style = torch.where(draws.drop_style < drop_style, self.null_style, style)
+        audio = torch.where(draws.drop_audio < tcfg.cond_drop, self.denoiser.null_audio, audio)
 
         if cfg.regression:              # deterministic baseline: one pass from a fixed input
             t, x_t = torch.full((2 * b,), cfg.train_timesteps - 1, device=dev), torch.zeros_like(x0)
         else:
-            t = torch.randint(0, cfg.train_timesteps, (2 * b,), device=dev)
-            x_t = self.scheduler.add_noise(x0, torch.randn_like(x0), t)
+            t = draws.t
+            x_t = self.scheduler.add_noise(x0, draws.noise, t)
         x0_hat, _ = self.denoiser(x_t, t, prev, audio, style, self.basis(style))
 
         m = mask.unsqueeze(-1).float()
-        frames = m.sum().clamp(min=1) * cfg.motion_dim
-        simple = (((x0_hat - x0) ** 2) * m).sum() / frames
+        frames = m.sum()
+        simple = shard.mean((((x0_hat - x0) ** 2) * m).sum(), frames, cfg.motion_dim)
         m_vel = m[:, 1:] * m[:, :-1]
-        vel = (((x0_hat.diff(dim=1) - x0.diff(dim=1)) ** 2) * m_vel).sum() / frames
+        vel = shard.mean((((x0_hat.diff(dim=1) - x0.diff(dim=1)) ** 2) * m_vel).sum(), frames, cfg.motion_dim)
         m_acc = m_vel[:, 1:] * m_vel[:, :-1]
-        smooth = ((x0_hat.diff(n=2, dim=1) ** 2) * m_acc).sum() / frames
-        lips = self.lip_loss(x0_hat, x0, mask, tcfg.lip_sealed_boost)
-        kl = style_out.kl()
-        has_ref = torch.cat([mask_a, mask_b]).any(1)             # windows past a clip's end have no style
-        contrast = soft_contrastive_loss(style_out.mu[has_ref], text_s[has_ref], batch.attrs.repeat(2, 1)[has_ref],
-                                         tcfg.contrast_tau)
+        smooth = shard.mean(((x0_hat.diff(n=2, dim=1) ** 2) * m_acc).sum(), frames, cfg.motion_dim)
+        lips = self.lip_loss(x0_hat, x0, mask, tcfg.lip_sealed_boost, shard)
+        kl = style_out.kl(shard)
+        # Every pair against every other of the whole batch (the same in every process).
+        has_ref = shard.gather_pairs(torch.cat([mask_a, mask_b]).any(1))  # windows past a clip's end have no style
+        contrast = shard.whole_batch_loss(soft_contrastive_loss(
+            shard.gather_pairs(style_out.mu)[has_ref], shard.gather_pairs(text_s)[has_ref],
+            shard.gather_pairs(batch.attrs.repeat(2, 1))[has_ref], tcfg.contrast_tau))
         total = (simple + tcfg.w_vel * vel + tcfg.w_smooth * smooth + tcfg.w_lips * lips + tcfg.w_kl * kl
                  + tcfg.w_vq * style_out.vq.loss + tcfg.w_contrast * contrast)
         return {"total": total, "simple": simple, "vel": vel, "smooth": smooth, "lips": lips, "kl": kl,
                 "vq": style_out.vq.loss, "contrast": contrast}
 
-    def lip_loss(self, x0_hat: torch.Tensor, x0: torch.Tensor, mask: torch.Tensor, sealed_boost: float) -> torch.Tensor:
+    def lip_loss(self, x0_hat: torch.Tensor, x0: torch.Tensor, mask: torch.Tensor, sealed_boost: float,
+                 shard: Shard = Shard()) -> torch.Tensor:
         """Squared error of the rig's inner-lip gap (mm), weighted up where the ground truth seals
         the lips.
 
@@ -185,13 +244,13 @@ class StyleGenerator(nn.Module):
         so a sample close on each channel can still leave the lips apart. The gap is what a viewer
         sees, so it gets its own term.
         """
-        lip_gap = _lip_gap()
+        lip_gap = _lip_gap().to(x0_hat.device)
         # Clamped as the output is: a negative weight must not seal lips that the rig shows apart.
         gap_hat = lip_gap(self.denormalise(x0_hat)[..., :NUM_BLENDSHAPES].clamp(0, 1))
         gap = lip_gap(self.denormalise(x0)[..., :NUM_BLENDSHAPES].clamp(0, 1))
         weight = mask.float() * (1 + sealed_boost * (gap < SEALED_MM).float())
         err = ((gap_hat - gap) / LIP_SCALE_MM) ** 2
-        return (err * weight).sum() / mask.sum().clamp(min=1)
+        return shard.mean((err * weight).sum(), mask.sum())
 
     # ------------------------------------------------------------ inference
     @torch.no_grad()

@@ -15,6 +15,7 @@ from torch import nn
 
 from ..vocab.attributes import DELIVERIES, EMOTION_FAMILIES, HEAD_MOTIONS, StyleAttributes
 from .config import ModelConfig
+from .shard import Shard
 
 DOWNSAMPLE = 4                          # motion frames per VQ code
 
@@ -71,16 +72,17 @@ class MotionTokenizer(nn.Module):
         # Codes and latents on the unit sphere (cosine VQ): bounded losses, fewer dead codes.
         return F.normalize(self.codebook.weight, dim=-1)
 
-    def forward(self, motion: torch.Tensor, mask: torch.Tensor) -> VQOutput:
+    def forward(self, motion: torch.Tensor, mask: torch.Tensor, shard: Shard = Shard()) -> VQOutput:
+        """Losses are means over `shard`'s whole batch (the plain batch means in one process)."""
         z, codes = self.encode(motion, mask)
         q = self.codebook_vectors()[codes]
         code_mask = mask[:, ::DOWNSAMPLE].unsqueeze(-1).float()
-        n_codes = code_mask.sum().clamp(min=1) * z.shape[-1]
-        vq_loss = (((q - z.detach()) ** 2 + self.beta * (z - q.detach()) ** 2) * code_mask).sum() / n_codes
+        vq_loss = shard.mean((((q - z.detach()) ** 2 + self.beta * (z - q.detach()) ** 2) * code_mask).sum(),
+                             code_mask.sum(), z.shape[-1])
         q = z + (q - z).detach()                              # straight-through estimator
         recon = self.decoder(q.transpose(1, 2)).transpose(1, 2)
         m = mask.unsqueeze(-1).float()
-        recon_loss = (((recon - motion) ** 2) * m).sum() / (m.sum().clamp(min=1) * motion.shape[-1])
+        recon_loss = shard.mean((((recon - motion) ** 2) * m).sum(), m.sum(), motion.shape[-1])
         return VQOutput(codes, q, recon, recon_loss + vq_loss)
 
 
@@ -91,8 +93,10 @@ class StyleOutput:
     logvar: torch.Tensor
     vq: VQOutput
 
-    def kl(self) -> torch.Tensor:
-        return 0.5 * (self.mu ** 2 + self.logvar.exp() - self.logvar - 1).sum(-1).mean()
+    def kl(self, shard: Shard = Shard()) -> torch.Tensor:
+        """KL divergence from the unit Gaussian, mean over `shard`'s whole batch."""
+        terms = 0.5 * (self.mu ** 2 + self.logvar.exp() - self.logvar - 1)
+        return shard.mean(terms.sum(), torch.tensor(float(len(terms)), device=terms.device))
 
 
 class MotionStyleEncoder(nn.Module):
@@ -110,9 +114,11 @@ class MotionStyleEncoder(nn.Module):
         self.transformer = nn.TransformerEncoder(layer, cfg.style_layers, enable_nested_tensor=False)
         self.head = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, 2 * cfg.style_dim))
 
-    def forward(self, motion: torch.Tensor, mask: torch.Tensor) -> StyleOutput:
-        """motion (B, T, D) normalised, mask (B, T) bool of valid frames; T a multiple of 4."""
-        vq = self.tokenizer(motion, mask)
+    def forward(self, motion: torch.Tensor, mask: torch.Tensor, eps: torch.Tensor | None = None,
+                shard: Shard = Shard()) -> StyleOutput:
+        """motion (B, T, D) normalised, mask (B, T) bool of valid frames; T a multiple of 4.
+        `eps` (B, style_dim): the reparameterisation noise in training (default: drawn here)."""
+        vq = self.tokenizer(motion, mask, shard)
         code_mask = mask[:, ::DOWNSAMPLE]
         # A window with no real frame (past a clip's end) still attends to one token: a fully
         # masked row is NaN in PyTorch's inference fast path. Its pooling weight stays 0.
@@ -123,8 +129,10 @@ class MotionStyleEncoder(nn.Module):
         pooled = (h * w).sum(1) / w.sum(1).clamp(min=1)
         mu, logvar = self.head(pooled).chunk(2, dim=-1)
         logvar = logvar.clamp(-10, 4)
-        sample = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.training else mu
-        return StyleOutput(sample, mu, logvar, vq)
+        if not self.training:
+            return StyleOutput(mu, mu, logvar, vq)
+        eps = torch.randn_like(mu) if eps is None else eps
+        return StyleOutput(mu + eps * (0.5 * logvar).exp(), mu, logvar, vq)
 
 
 # ------------------------------------------------------------------ contrastive alignment
