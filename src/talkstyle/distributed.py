@@ -51,6 +51,11 @@ def session() -> Iterator[Shard]:
         dist.destroy_process_group()
 
 
+def is_lead() -> bool:
+    """Process 0 of a torchrun job, or a process started alone: the one that talks to the user."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 @contextlib.contextmanager
 def rank_zero_first(shard: Shard) -> Iterator[None]:
     """Process 0 runs the block before the others (it writes the caches that they then read)."""

@@ -77,11 +77,17 @@ def train_variant(
     pretrain_steps: Optional[int] = typer.Option(None, help="diffposetalk only: style-encoder pre-training steps "
                                                             "(default steps/2)."),
     seed: int = typer.Option(0, help="Random seed."),
+    data_seed: Optional[int] = typer.Option(None, help="Seed of the data's speed copies and augmented audio "
+                                                       "(default --seed): other seeds, same training data."),
     threads: Optional[int] = typer.Option(None, help="CPU threads for torch."),
 ) -> None:
     """Train a baseline or ablation of the style generator with the same code, data and budget."""
     from ..eval.baselines import train_variant as run
 
     path = run(variant, data, out, steps, size=size, batch_size=batch_size, seed=seed, augmented=augmented,
-               threads=threads, audio_encoder=audio_encoder, pretrain_steps=pretrain_steps)
-    typer.echo(f"checkpoint: {path}")
+               threads=threads, audio_encoder=audio_encoder, pretrain_steps=pretrain_steps,
+               data_seed=data_seed)
+    from ..distributed import is_lead
+
+    if is_lead():                    # under torchrun: one line, not one per process
+        typer.echo(f"checkpoint: {path}")

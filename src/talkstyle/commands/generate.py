@@ -90,7 +90,10 @@ def train(
 
     path = run(data, out, config=config, steps=steps, batch_size=batch_size, seed=seed, augmented=augmented,
                resume=resume, threads=threads, audio_encoder=audio_encoder, init=init)
-    typer.echo(f"checkpoint: {path}")
+    from ..distributed import is_lead
+
+    if is_lead():                    # under torchrun: one line, not one per process
+        typer.echo(f"checkpoint: {path}")
 
 
 def train_contact(

@@ -124,8 +124,13 @@ def _warm_start(out: Path, train_pack: Pack, mc: ModelConfig, tc: TrainConfig, s
 # ------------------------------------------------------------------ training a variant
 def train_variant(name: str, data: str | Path, out: str | Path, steps: int, *, size: str | None = None,
                   batch_size: int | None = None, seed: int = 0, augmented: int = 1, threads: int | None = None,
-                  audio_encoder: str | None = None, pretrain_steps: int | None = None) -> Path:
-    """Train one variant for `steps` steps (resumable, like `talkstyle train`). Returns its folder."""
+                  audio_encoder: str | None = None, pretrain_steps: int | None = None,
+                  data_seed: int | None = None) -> Path:
+    """Train one variant for `steps` steps (resumable, like `talkstyle train`). Returns its folder.
+
+    `data_seed` (default `seed`) draws the training data's speed copies and augmented audio: runs
+    that differ only in `seed` (initialisation, batches, noise) train on the same packed data.
+    """
     from ..audio.features import get_audio_encoder
     from ..distributed import rank_zero_first, session
     from ..train import fit, load_packs
@@ -133,9 +138,11 @@ def train_variant(name: str, data: str | Path, out: str | Path, steps: int, *, s
     data, out = Path(data), Path(out)
     if not data.is_dir():
         raise TalkstyleError(f"dataset folder not found: {data}")
-    from ..validate import integer, train_options
+    from ..validate import integer, seed as check_seed, train_options
 
     train_options(out, steps=steps, batch_size=batch_size, threads=threads, augmented=augmented, seed=seed)
+    data_seed = seed if data_seed is None else data_seed
+    check_seed(data_seed, "--data-seed")
     if pretrain_steps is not None:
         integer("--pretrain-steps", pretrain_steps, 1, 10_000_000)
     mc, tc = variant_configs(name, size, steps=steps, batch_size=batch_size, threads=threads)
@@ -143,10 +150,10 @@ def train_variant(name: str, data: str | Path, out: str | Path, steps: int, *, s
     mc = dataclasses.replace(mc, audio_encoder=encoder, audio_dim=get_audio_encoder(encoder).dim)
     torch.set_num_threads(tc.threads)
     extra = {"variant": name, "config_name": VARIANTS[name].config if name == "base" else (size or "small"),
-             "data": str(data)}
+             "data": str(data), **({"data_seed": data_seed} if data_seed != seed else {})}
     with session() as shard:            # under torchrun: process 0 writes the cache and the warm start
         with rank_zero_first(shard):
-            train_pack, val_pack = load_packs(data, mc, augmented, seed)
+            train_pack, val_pack = load_packs(data, mc, augmented, data_seed)
             if VARIANTS[name].pretrain_style:
                 # The encoder's pre-training comes on top of the shared step budget (stated in the report).
                 extra["style_pretrain_steps"] = pretrain_steps or max(1, steps // 2)
