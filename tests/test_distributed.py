@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
+from talkstyle.errors import TalkstyleError
 from talkstyle.model.config import ModelConfig, TrainConfig, get_config
+from talkstyle.model.shard import Shard
 from talkstyle.train import fit, load_packs
 
 pytestmark = pytest.mark.slow           # starts two torchrun jobs of two processes each
@@ -73,7 +75,10 @@ def tensors(run: Path) -> dict[str, np.ndarray]:
 
 def test_two_processes_train_like_one_and_resume_exactly(tiny_dataset, tmp_path):
     mc, tc = configs()
-    one = fit(*load_packs(tiny_dataset, mc, 1, 0), tmp_path / "one", mc, tc)
+    packs = load_packs(tiny_dataset, mc, 1, 0)
+    with pytest.raises(TalkstyleError, match="does not split evenly over 3 processes"):
+        fit(*packs, tmp_path / "three", mc, tc, shard=Shard(world=3))
+    one = fit(*packs, tmp_path / "one", mc, tc)
     two, cut = tmp_path / "two", tmp_path / "cut"
     torchrun(tmp_path, tiny_dataset, f"{two}:6", f"{cut}:3")       # the pack cache is written by now
     torchrun(tmp_path, tiny_dataset, f"{cut}:6")                   # resumes at step 3
