@@ -29,12 +29,12 @@ if [ -n "${SMOKE:-}" ]; then
     OUT=${OUT:-runs/fair_smoke}
     DATA=${DATA:-$OUT/data}; HOURS=${HOURS:-0.1}; EVAL_HOURS=${EVAL_HOURS:-0.05}
     STEPS=${STEPS:-6}; BASE_STEPS=${BASE_STEPS:-2}; BATCH=${BATCH:-4}; SIZE=${SIZE:-tiny}
-    ENCODER=${ENCODER:-mel}; MAX_CLIPS=${MAX_CLIPS:-4}; SAMPLE_STEPS=${SAMPLE_STEPS:-2}
+    ENCODER=${ENCODER:-mel}; VOICES=${VOICES:-espeak}; MAX_CLIPS=${MAX_CLIPS:-4}; SAMPLE_STEPS=${SAMPLE_STEPS:-2}
     EVALUATOR_STEPS=${EVALUATOR_STEPS:-20}; EDIT_CLIPS=${EDIT_CLIPS:-2}; REALSPEECH_LIMIT=${REALSPEECH_LIMIT:-1}
 else
     OUT=${OUT:-runs/fair}
     DATA=${DATA:-data/nat3}; HOURS=${HOURS:-3}; EVAL_HOURS=${EVAL_HOURS:-0.2}
-    STEPS=${STEPS:-6000}; BATCH=${BATCH:-8}; SIZE=${SIZE:-small}; ENCODER=${ENCODER:-whisper}
+    STEPS=${STEPS:-6000}; BATCH=${BATCH:-8}; SIZE=${SIZE:-small}; ENCODER=${ENCODER:-whisper}; VOICES=${VOICES:-all}
     # base at the wall-clock of one small run: 6000 x (small s/step) / (base s/step), both at
     # batch 8 with one thread, measured side by side (docs/evaluation.md).
     BASE_STEPS=${BASE_STEPS:-1900}
@@ -50,8 +50,14 @@ SHIPPED=${SHIPPED:-src/talkstyle/assets/model}
 mkdir -p "$OUT/logs" "$OUT/runs"
 
 # ---------------------------------------------------------------- data (both resumable)
-$TS data build --hours "$HOURS" --seed 0 --workers "$PARALLEL" --out "$DATA"
-$TS data build --hours "$EVAL_HOURS" --seed 1 --workers "$PARALLEL" --out "$OUT/eval_data"
+build() {  # HOURS SEED OUT: a clip that failed (a voice timing out on a busy machine) is retried
+    for _ in 1 2 3; do
+        $TS data build --hours "$1" --seed "$2" --workers "$PARALLEL" --voices "$VOICES" --out "$3" && return
+    done
+    return 1
+}
+build "$HOURS" 0 "$DATA"
+build "$EVAL_HOURS" 1 "$OUT/eval_data"
 
 # ---------------------------------------------------------------- training, two at a time
 # name variant seed steps; seed 0 of every variant first, so that round one answers the question.
