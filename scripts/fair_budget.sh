@@ -35,9 +35,9 @@ else
     OUT=${OUT:-runs/fair}
     DATA=${DATA:-data/nat3}; HOURS=${HOURS:-3}; EVAL_HOURS=${EVAL_HOURS:-0.2}
     STEPS=${STEPS:-6000}; BATCH=${BATCH:-8}; SIZE=${SIZE:-small}; ENCODER=${ENCODER:-whisper}; VOICES=${VOICES:-all}
-    # base at the wall-clock of one small run: 6000 / (base s/step / small s/step), 4.7x as
-    # measured by benchmarks/bench_train.py (docs/evaluation.md); remeasure on your machine.
-    BASE_STEPS=${BASE_STEPS:-1300}
+    # base at the wall-clock of one small run: 6000 / (base s/step / small s/step) = 6000 / 4.3,
+    # measured with benchmarks/bench_train.py (docs/evaluation.md); remeasure on your machine.
+    BASE_STEPS=${BASE_STEPS:-1400}
     MAX_CLIPS=${MAX_CLIPS:-80}; SAMPLE_STEPS=${SAMPLE_STEPS:-10}; EVALUATOR_STEPS=${EVALUATOR_STEPS:-1500}
     EDIT_CLIPS=${EDIT_CLIPS:-16}; REALSPEECH_LIMIT=${REALSPEECH_LIMIT:-}
 fi
