@@ -224,7 +224,7 @@ def _left_targets(a: _Author) -> dict[str, np.ndarray]:
     # the lips curve up toward it and part 3 mm beside the middle (closed at the middle), the
     # lower lip thins, the middle rises 1.5 mm, and the cheek beside the nose bulges up and forward.
     nasolabial = [425, 426, 436, 427, 411]
-    t["mouthSmileLeft"] = a.spread(*_lip_curve(P, [7.5, 11.0, -4.5], [0, 1.5, -0.3], -1.5, 3.0, 3.0, nasolabial,
+    t["mouthSmileLeft"] = a.spread(*_lip_curve(P, [7.5, 11.0, -4.5], [0, 0.5, -0.3], -2.0, 3.0, 4.0, nasolabial,
                                                [[2.5, 6.0, 3.5], [1.5, 4.5, 3.0], [3.0, 5.0, 2.5], [3.0, 6.5, 3.0],
                                                 [1.5, 4.5, 2.0]]), 30.0)
     # AU15 at E: the corner 9 mm down, the lips arched down toward it; the skin below it follows.
