@@ -216,7 +216,7 @@ def _left_targets(a: _Author) -> dict[str, np.ndarray]:
     # AU5 at E: the upper lid retracts 4.5 mm, baring sclera above the iris.
     t["eyeWideLeft"] = eye(bulge * [0, 4.5, 0.6], bulge * [0, -0.8, 0], r_up=16.0)
 
-    t["jawLeft"] = a.lower[:, None] * [10.0, 0, 0]
+    t["jawLeft"] = a.lower[:, None] * [7.0, 0, 0]
 
     # Mouth. Corner handles move; the other corner and the lip midline anchor the field.
     cl = [291, 308]
@@ -225,13 +225,13 @@ def _left_targets(a: _Author) -> dict[str, np.ndarray]:
     # AU12 at E: the corner 14 mm up and out at about 55 degrees and 4.5 mm back round the teeth;
     # the lips curve up toward it and part 3 mm beside the middle (closed at the middle), the
     # lower lip thins, the middle rises 1.5 mm, and the cheek beside the nose bulges up and forward.
-    nasolabial = [425, 426, 436, 427, 411]
-    t["mouthSmileLeft"] = a.spread(*_lip_curve(P, [7.5, 11.0, -4.5], [0, 0.5, -0.3], -2.0, 3.0, 4.0, nasolabial,
+    nasolabial = [425, 426, 436, 427, 411, 287, 410]
+    t["mouthSmileLeft"] = a.spread(*_lip_curve(P, [7.5, 11.0, -4.5], [0, 0.5, -0.3], -1.0, 3.0, 4.0, nasolabial,
                                                [[2.5, 6.0, 3.5], [1.5, 4.5, 3.0], [3.0, 5.0, 2.5], [3.0, 6.5, 3.0],
-                                                [1.5, 4.5, 2.0]]), 30.0)
+                                                [1.5, 4.5, 2.0], [5.0, 7.0, -2.0], [4.0, 7.5, 0.5]]), 30.0)
     # AU15 at E: the corner 9 mm down, the lips arched down toward it; the skin below it follows.
     t["mouthFrownLeft"] = a.spread(*_lip_curve(P, [2.0, -9.0, -1.5], [0, -0.8, 0], 0.0, -1.0, 0.0, [287, 432],
-                                               [[1.0, -5.5, -1.0]] * 2), 25.0)
+                                               [[1.5, -8.0, -1.2], [1.0, -5.5, -1.0]]), 25.0)
     # AU14 at E: the corner 6 mm back into the cheek.
     t["mouthDimpleLeft"] = a.spread(cl + anchors, [[4.0, 1.0, -6.5]] * 2 + held([0.5, 0, -0.5]), 18.0)
     lower_left = [314, 405, 321, 317, 402, 318]
@@ -261,9 +261,9 @@ def _left_targets(a: _Author) -> dict[str, np.ndarray]:
     # AU2 at E: the outer brow 11 mm up.
     t["browOuterUpLeft"] = a.spread(np.r_[R.BROW_LEFT_UPPER, R.BROW_LEFT_LOWER],
                                     np.tile(np.linspace([0, 11, 0], [0, 0, 0], 5), (2, 1)), 24.0)
-    # AU6 at E: the cheek under the eye 7 mm up (and forward), bunching the lower lid 2.5 mm up.
-    t["cheekSquintLeft"] = (a.spread(cheek_under_eye, [0, 7.0, 2.5], 18.0, below)
-                            + a.spread(lo, bulge * [0, 2.5, 0.3], 6.0, below))
+    # AU6 at E: the cheek under the eye 7 mm up (and forward), bunching the lower lid up.
+    t["cheekSquintLeft"] = (a.spread(cheek_under_eye, [0, 7.0, 2.5], 15.0, below)
+                            + a.spread(lo, bulge * [0, 2.0, 0.3], 6.0, below))
     # AU9 at E: the nose wing and the skin beside it 6.5 mm up; the inner brow drawn down a little.
     t["noseSneerLeft"] = (a.spread(np.r_[R.NOSE_WING_LEFT, [437, 343, 425]], [0.5, 6.5, 1.0], 14.0, 1 - a.lower)
                           + a.spread(R.BROW_LEFT_LOWER[3:], [-1.0, -2.5, 0.5], 12.0))
@@ -273,7 +273,7 @@ def _left_targets(a: _Author) -> dict[str, np.ndarray]:
 def _symmetric_targets(a: _Author) -> dict[str, np.ndarray]:
     P = a.P
     t: dict[str, np.ndarray] = {}
-    t["jawForward"] = a.lower[:, None] * [0, 0, 8.0]
+    t["jawForward"] = a.lower[:, None] * [0, 0, 6.0]
     upper_outer, upper_inner = R.LIPS_UPPER_OUTER, R.LIPS_UPPER_INNER
     lower_outer, lower_inner = R.LIPS_LOWER_OUTER, R.LIPS_LOWER_INNER
     corners = [61, 78, 291, 308]
@@ -286,20 +286,20 @@ def _symmetric_targets(a: _Author) -> dict[str, np.ndarray]:
                       np.r_[l_idx, corners], np.r_[d_l, d_corner], radius)
 
     upper_lip, lower_lip = np.r_[upper_outer, upper_inner], np.r_[lower_outer, lower_inner]
-    # AU22 at E: both lips flare 7 mm forward and part into a funnel; corners 6 mm in.
+    # AU22 at E: both lips flare 7 mm forward and part into a funnel; corners 4 mm in.
     t["mouthFunnel"] = both(upper_lip, mid(upper_lip) * [0, 3.5, 7.0], lower_lip, mid(lower_lip) * [0, -3.5, 7.0],
-                            inward * 6 + [0, 0, 3], 14.0)
+                            inward * 4 + [0, 0, 2], 12.0)
     squeeze = lambda idx: np.c_[-0.35 * P[idx, 0], np.zeros((len(idx), 2))]  # noqa: E731 - lips gather to the midline
     # AU18 at E: lips 10 mm forward, the mouth a third narrower.
     t["mouthPucker"] = both(upper_lip, mid(upper_lip) * [0, -0.8, 10.0] + squeeze(upper_lip),
                             lower_lip, mid(lower_lip) * [0, 0.8, 10.0] + squeeze(lower_lip),
-                            inward * 9 + [0, 0, 5], 16.0)
+                            inward * 9 + [0, 0, 4], 15.0)
     t["mouthLeft"] = a.spread(np.r_[R.LIPS_OUTER, R.LIPS_INNER], [9.0, 0, 0], 20.0)
     # AU28 at E: the red of the lip rolls in over the teeth (its inner edge as before).
     t["mouthRollLower"] = a.spread(np.r_[lower_outer, lower_inner],
                                    np.r_[mid(lower_outer) * [0, 5.0, -5.5], mid(lower_inner) * [0, 1, -2.5]], 7.0, a.lower)
     t["mouthRollUpper"] = a.spread(np.r_[upper_outer, upper_inner],
-                                   np.r_[mid(upper_outer) * [0, -4.0, -5.5], mid(upper_inner) * [0, -1, -2.5]], 7.0, 1 - a.lower)
+                                   np.r_[mid(upper_outer) * [0, -3.5, -5.0], mid(upper_inner) * [0, -1, -2.5]], 8.0, 1 - a.lower)
     # AU17 at E: the chin boss 5 mm up and forward, pushing the lower lip up (its inner edge as before).
     chin = [18, 200, 199, 175]
     t["mouthShrugLower"] = a.spread(np.r_[lower_lip, chin], np.r_[[[0, 3.0, 1.5]] * len(lower_lip), [[0, 5.0, 3.0]] * 4],
