@@ -101,6 +101,19 @@ def test_expressions_keep_the_lip_middle_closed(rig):
     assert R.mouth_opening(rig.decode_weights(w)).max() < 0.01
 
 
+def test_full_strength_folds_no_triangle(rig):
+    """No expression at 1.0 turns a triangle over (a tear in the preview); the jaw's hinge and
+    slides, mouthClose and the blinks fold a few small ones in the mouth and eye corners."""
+    allowed = {"jawOpen", "mouthClose", "jawLeft", "jawRight", "eyeBlinkLeft", "eyeBlinkRight"}
+    t = rig.triangles
+
+    def normals(v):
+        return np.cross(v[..., t[:, 1], :] - v[..., t[:, 0], :], v[..., t[:, 2], :] - v[..., t[:, 0], :])
+
+    folded = (normals(rig.decode_weights(np.eye(52, dtype=np.float32))) * normals(rig.neutral)).sum(-1) < 0
+    assert [name for name, f in zip(ARKIT_NAMES, folded) if f.any() and name not in allowed] == []
+
+
 def test_brows_pucker_and_mirror_pairs(rig):
     n = rig.neutral
     inner = R.BROW_LEFT_UPPER[-1]

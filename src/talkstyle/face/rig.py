@@ -41,11 +41,11 @@ TARGET_DOCS: dict[str, str] = {
     "eyeSquintLeft": ("left lids narrow the eye by half: lower lid rises 2.4 mm over the iris, upper lid lowers 0.8 mm; "
                       "the cheek under it bunches up"),
     "eyeWideLeft": "left upper lid rises 4.5 mm (lower lid drops 0.8 mm), baring the white above the iris",
-    "jawForward": "lower face (jaw region) slides 8 mm forward",
-    "jawLeft": "lower face slides 10 mm toward the subject's left",
+    "jawForward": "lower face (jaw region) slides 6 mm forward",
+    "jawLeft": "lower face slides 7 mm toward the subject's left",
     "jawOpen": f"jaw rotates {JAW_MAX_DEG:.0f} degrees about the hinge, opening the mouth (linearised here)",
     "mouthClose": "the whole lower lip returns up to the upper lip against jawOpen (lips together, jaw open)",
-    "mouthFunnel": "lips flare 7 mm forward and part into an open funnel; corners 6 mm in",
+    "mouthFunnel": "lips flare 7 mm forward and part into an open funnel; corners 4 mm in",
     "mouthPucker": "lips push 10 mm forward and purse shut; the mouth a third narrower",
     "mouthLeft": "the whole mouth shifts 9 mm toward the subject's left",
     "mouthSmileLeft": ("left mouth corner 14 mm up, out and back; the lips curve up to it and part beside the middle "
