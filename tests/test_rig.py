@@ -70,6 +70,50 @@ def test_smile_lifts_the_subjects_own_corner(rig):
     assert frown[right_corner, 1] - rig.neutral[right_corner, 1] < -4
 
 
+def test_targets_reach_a_maximal_expression(rig):
+    """At 1.0 each target moves as far as a maximal human movement (docs/rig.md, Amplitudes):
+    the smile's corner 12-15 mm (maximal smiles: 9.3 +- 2.8 mm, up to 12.1) and well above the lip
+    middle, the brows 10-13 mm (maximal lift 10.6 +- 2.5 mm), the astronaut photo's smile within 1.0."""
+    n = rig.neutral
+    moved = lambda v, **w: np.linalg.norm(pose(rig, **w)[v] - n[v])          # noqa: E731
+    assert 12 < moved(291, mouthSmileLeft=1) < 15
+    smile = pose(rig, mouthSmileLeft=1, mouthSmileRight=1, cheekSquintLeft=0.5, cheekSquintRight=0.5)
+    eye = np.linalg.norm(smile[263, :2] - smile[33, :2])
+    lift = ((smile[13, 1] + smile[14, 1]) / 2 - (smile[61, 1] + smile[291, 1]) / 2) / eye
+    assert lift < -0.097            # corners above the lip middle, beyond the astronaut photo's 0.097
+    assert 10 < moved(R.BROW_LEFT_UPPER[-1], browInnerUp=1) < 13
+    assert 10 < moved(R.BROW_LEFT_UPPER[0], browOuterUpLeft=1) < 13
+    assert moved(R.BROW_LEFT_UPPER[-1], browDownLeft=1) > 8
+    assert moved(291, mouthFrownLeft=1) > 8
+
+
+def test_expressions_keep_the_lip_middle_closed(rig):
+    """Shapes that do not open the mouth neither part nor cross the lips at the three central pairs
+    that lip sync is measured on, alone or stacked at full strength."""
+    openers = {"jawOpen", "mouthClose", "jawForward", "jawLeft", "jawRight", "mouthFunnel", "mouthPucker", "mouthRollLower",
+               "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthPressLeft", "mouthPressRight",
+               "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight",
+               "mouthStretchLeft", "mouthStretchRight", "tongueOut"}
+    closed = [k for k, name in enumerate(ARKIT_NAMES) if name not in openers]
+    w = np.zeros((len(closed) + 1, 52), np.float32)
+    w[np.arange(len(closed)), closed] = 1.0
+    w[-1, closed] = 1.0
+    assert R.mouth_opening(rig.decode_weights(w)).max() < 0.01
+
+
+def test_full_strength_folds_no_triangle(rig):
+    """No expression at 1.0 turns a triangle over (a tear in the preview); the jaw's hinge and
+    slides, mouthClose and the blinks fold a few small ones in the mouth and eye corners."""
+    allowed = {"jawOpen", "mouthClose", "jawLeft", "jawRight", "eyeBlinkLeft", "eyeBlinkRight"}
+    t = rig.triangles
+
+    def normals(v):
+        return np.cross(v[..., t[:, 1], :] - v[..., t[:, 0], :], v[..., t[:, 2], :] - v[..., t[:, 0], :])
+
+    folded = (normals(rig.decode_weights(np.eye(52, dtype=np.float32))) * normals(rig.neutral)).sum(-1) < 0
+    assert [name for name, f in zip(ARKIT_NAMES, folded) if f.any() and name not in allowed] == []
+
+
 def test_brows_pucker_and_mirror_pairs(rig):
     n = rig.neutral
     inner = R.BROW_LEFT_UPPER[-1]

@@ -38,32 +38,34 @@ TARGET_DOCS: dict[str, str] = {
     "eyeLookInLeft": "left lids shift 1.5 mm toward the nose, following an inward gaze",
     "eyeLookOutLeft": "left lids shift 1.5 mm toward the ear, following an outward gaze",
     "eyeLookUpLeft": "left lids follow an upward gaze: upper lid rises 1.5 mm, lower lid 1 mm",
-    "eyeSquintLeft": "left lower lid rises 2 mm and the cheek under it bunches up; upper lid lowers slightly",
-    "eyeWideLeft": "left upper lid rises 3 mm (lower lid drops 0.5 mm), widening the eye",
+    "eyeSquintLeft": ("left lids narrow the eye by half: lower lid rises 2.4 mm over the iris, upper lid lowers 0.8 mm; "
+                      "the cheek under it bunches up"),
+    "eyeWideLeft": "left upper lid rises 4.5 mm (lower lid drops 0.8 mm), baring the white above the iris",
     "jawForward": "lower face (jaw region) slides 6 mm forward",
     "jawLeft": "lower face slides 7 mm toward the subject's left",
     "jawOpen": f"jaw rotates {JAW_MAX_DEG:.0f} degrees about the hinge, opening the mouth (linearised here)",
     "mouthClose": "the whole lower lip returns up to the upper lip against jawOpen (lips together, jaw open)",
-    "mouthFunnel": "lips flare forward and part into an open funnel; corners narrow",
-    "mouthPucker": "lips push forward and purse shut; corners pull toward the midline",
-    "mouthLeft": "the whole mouth shifts 7 mm toward the subject's left",
-    "mouthSmileLeft": "left mouth corner pulls up, out and back; the left cheek lifts a little",
-    "mouthFrownLeft": "left mouth corner pulls down",
-    "mouthDimpleLeft": "left mouth corner pulls back into the cheek (dimpler)",
-    "mouthStretchLeft": "left mouth corner pulls outward and down; left lower lip stretches down",
-    "mouthRollLower": "lower lip rolls inward over the teeth",
-    "mouthRollUpper": "upper lip rolls inward over the teeth",
-    "mouthShrugLower": "lower lip and chin push up (chin raiser)",
+    "mouthFunnel": "lips flare 7 mm forward and part into an open funnel; corners 4 mm in",
+    "mouthPucker": "lips push 10 mm forward and purse shut; the mouth a third narrower",
+    "mouthLeft": "the whole mouth shifts 9 mm toward the subject's left",
+    "mouthSmileLeft": ("left mouth corner 14 mm up, out and back; the lips curve up to it and part beside the middle "
+                       "(teeth show, the middle stays closed); the cheek beside the nose bulges"),
+    "mouthFrownLeft": "left mouth corner 9 mm down, the lips arched down to it; the skin below follows",
+    "mouthDimpleLeft": "left mouth corner 8 mm back and out into the cheek (dimpler)",
+    "mouthStretchLeft": "left mouth corner 9 mm outward and down; left lower lip stretches down",
+    "mouthRollLower": "the red of the lower lip rolls in over the teeth",
+    "mouthRollUpper": "the red of the upper lip rolls in over the teeth",
+    "mouthShrugLower": "chin boss 6 mm up and forward, pushing the lower lip up (chin raiser)",
     "mouthShrugUpper": "upper lip lifts and pushes forward",
-    "mouthPressLeft": "left halves of both lips press together, thinning the red of the lips",
-    "mouthLowerDownLeft": "left half of the lower lip pulls down, baring the lower teeth",
-    "mouthUpperUpLeft": "left half of the upper lip lifts, baring the upper teeth",
-    "browDownLeft": "left brow lowers (inner end most) and draws toward the nose",
-    "browInnerUp": "inner ends of both brows rise, the forehead above follows",
-    "browOuterUpLeft": "outer half of the left brow rises",
-    "cheekPuff": "both cheeks bulge outward beside the mouth",
-    "cheekSquintLeft": "left upper cheek lifts toward the eye, pushing the lower lid up",
-    "noseSneerLeft": "left nose wing and the skin beside it pull up (nose wrinkler)",
+    "mouthPressLeft": "left halves of both lips press together, the red of each lip thinning by about 40%",
+    "mouthLowerDownLeft": "left half of the lower lip pulls 5 mm down, baring the lower teeth; the skin below the corner follows",
+    "mouthUpperUpLeft": "left half of the upper lip lifts 5 mm, baring the upper teeth; the skin beside the nose lifts",
+    "browDownLeft": "left brow lowers 8.5 mm at its inner end and draws 4 mm toward the nose",
+    "browInnerUp": "inner ends of both brows rise 11 mm, the forehead above follows",
+    "browOuterUpLeft": "outer end of the left brow rises 11 mm",
+    "cheekPuff": "both cheeks bulge 8 mm outward (and forward) beside the mouth",
+    "cheekSquintLeft": "left upper cheek lifts 7 mm toward the eye, pushing the lower lid up",
+    "noseSneerLeft": "left nose wing and the skin beside it pull 6.5 mm up (nose wrinkler); the inner brow is drawn down a little",
     "tongueOut": "no tongue in the mesh: the lower lip drops and pushes forward as if over a tongue",
 }
 for _name in list(TARGET_DOCS):
@@ -151,6 +153,38 @@ def _profile(x: np.ndarray, centre: float, width: float) -> np.ndarray:
 
 
 # ====================================================================== the 52 targets
+# Amplitudes at weight 1 are those of a maximal expression (FACS intensity E); the figures and
+# their sources are in docs/rig.md ("Amplitudes"). The six central inner-lip vertices
+# (regions.MID_LIP_UPPER/LOWER) carry the lip-sync measures (FaceRig.mouth_opening, the lips
+# loss, eval/lipsync.py): expression shapes that do not open the mouth move each central pair
+# together (`_MID` anchors), and the shapes that open or close it keep their central geometry.
+_MID = np.r_[R.MID_LIP_UPPER, R.MID_LIP_LOWER]
+
+
+def _lip_curve(P: np.ndarray, corner, centre, upper_thin: float, lower_thin: float, part: float,
+               skin, skin_disp) -> tuple[np.ndarray, np.ndarray]:
+    """Handles and displacements for a left mouth-corner shape: every lip vertex (four contours
+    and the corners) moves by `centre` plus `corner` times a ramp that rises from the middle
+    (0 within 3 mm of the midline) to the corner (1), so the lips curve toward the moved corner;
+    upper and lower vertices of one column move alike, so the lips stay closed, except that they
+    part by `part` mm between the middle and the corner (0 within 6 mm of the midline, where the
+    lip-sync measures sit). The outer edges also move by `upper_thin` / `lower_thin` mm (y)
+    mid-way along, thinning or thickening the red of the lips; `skin` handles take `skin_disp`."""
+    outer_x = (P[R.LIPS_UPPER_OUTER, 0] + P[R.LIPS_LOWER_OUTER, 0]) / 2      # paired columns share x
+    inner_x = (P[R.LIPS_UPPER_INNER, 0] + P[R.LIPS_LOWER_INNER, 0]) / 2
+    rows = [(R.LIPS_UPPER_OUTER, outer_x, 291, upper_thin), (R.LIPS_LOWER_OUTER, outer_x, 291, lower_thin),
+            (R.LIPS_UPPER_INNER, inner_x, 308, part / 2), (R.LIPS_LOWER_INNER, inner_x, 308, -part / 2)]
+    handles, disp = [[291, 308, 61, 78]], [np.r_[[corner] * 2, [np.zeros(3)] * 2]]
+    for idx, x, c, thin in rows:
+        u = np.clip(x / P[c, 0], -1.0, 1.0)[:, None]
+        ramp = np.clip((x - 3.0) / (P[c, 0] - 3.0), 0.0, 1.0)[:, None] ** 1.7
+        fade = _falloff(np.maximum(-u, 0.0), 1.0)                          # toward the other corner
+        bump = np.sin(np.pi * np.clip((x[:, None] - 6.0) / (P[c, 0] - 6.0), 0, 1))
+        handles.append(idx)
+        disp.append(ramp * corner + (1 - ramp) * fade * centre + bump * [0.0, thin, 0.0])
+    return np.r_[np.concatenate(handles), skin], np.r_[np.concatenate(disp), skin_disp]
+
+
 def _left_targets(a: _Author) -> dict[str, np.ndarray]:
     """Targets of the subject's left side (+x); the right side is their mirror image."""
     P = a.P
@@ -175,39 +209,64 @@ def _left_targets(a: _Author) -> dict[str, np.ndarray]:
     t["eyeLookUpLeft"] = eye(bulge * [0, 1.5, 0], bulge * [0, 1.0, 0])
     t["eyeLookInLeft"] = eye(bulge * [-1.5, 0, 0], bulge * [-1.5, 0, 0])
     t["eyeLookOutLeft"] = eye(bulge * [1.5, 0, 0], bulge * [1.5, 0, 0])
-    t["eyeSquintLeft"] = (eye(bulge * [0, -0.7, 0], bulge * [0, 2.0, 0.3])
-                          + a.spread([346, 347, 348], [0, 1.5, 0.5], 14.0, below))
-    t["eyeWideLeft"] = eye(bulge * [0, 3.0, 0.4], bulge * [0, -0.5, 0], r_up=14.0)
+    cheek_under_eye = [346, 347, 348, 349, 350]
+    # AU7 at E: the lids narrow the eye by half (lower lid up over the iris, upper lid down a little).
+    t["eyeSquintLeft"] = (eye(bulge * [0, -0.8, 0], bulge * [0, 2.4, 0.4])
+                          + a.spread(cheek_under_eye[:3], [0, 2.5, 0.8], 14.0, below))
+    # AU5 at E: the upper lid retracts 4.5 mm, baring sclera above the iris.
+    t["eyeWideLeft"] = eye(bulge * [0, 4.5, 0.6], bulge * [0, -0.8, 0], r_up=16.0)
 
     t["jawLeft"] = a.lower[:, None] * [7.0, 0, 0]
 
     # Mouth. Corner handles move; the other corner and the lip midline anchor the field.
     cl = [291, 308]
-    anchors = [61, 78, 0, 17, 13, 14]
-    t["mouthSmileLeft"] = a.spread(cl + anchors + [425, 411],
-                                   [[5.5, 8.5, -3.5]] * 2 + [[0, 0, 0]] * 2 + [[0.5, 2, -0.5]] * 4
-                                   + [[1.5, 4, 2], [0.5, 2.5, 1.5]], 30.0)
-    t["mouthFrownLeft"] = a.spread(cl + anchors, [[2, -7, -1.5]] * 2 + [[0, 0, 0]] * 2 + [[0, -1, 0]] * 4, 25.0)
-    t["mouthDimpleLeft"] = a.spread(cl + anchors, [[3.5, 0.5, -5]] * 2 + [[0, 0, 0]] * 2 + [[0.5, 0, -0.5]] * 4, 18.0)
+    anchors = [61, 78, 0, 17, *_MID]
+    held = lambda d: [[0, 0, 0]] * 2 + [d] * (2 + len(_MID))       # noqa: E731 - other corner still
+    # AU12 at E: the corner 14 mm up and out at about 55 degrees and 4.5 mm back round the teeth;
+    # the lips curve up toward it and part 3 mm beside the middle (closed at the middle), the
+    # lower lip thins, the middle rises 1.5 mm, and the cheek beside the nose bulges up and forward.
+    nasolabial = [425, 426, 436, 427, 411, 287, 410]
+    t["mouthSmileLeft"] = a.spread(*_lip_curve(P, [7.5, 11.0, -4.5], [0, 0.5, -0.3], -1.0, 3.0, 4.0, nasolabial,
+                                               [[2.5, 6.0, 3.5], [1.5, 4.5, 3.0], [3.0, 5.0, 2.5], [3.0, 6.5, 3.0],
+                                                [1.5, 4.5, 2.0], [5.0, 7.0, -2.0], [4.0, 7.5, 0.5]]), 30.0)
+    # AU15 at E: the corner 9 mm down, the lips arched down toward it; the skin below it follows.
+    t["mouthFrownLeft"] = a.spread(*_lip_curve(P, [2.0, -9.0, -1.5], [0, -0.8, 0], 0.0, -1.0, 0.0, [287, 432],
+                                               [[1.5, -8.0, -1.2], [1.0, -5.5, -1.0]]), 25.0)
+    # AU14 at E: the corner 6 mm back into the cheek.
+    t["mouthDimpleLeft"] = a.spread(cl + anchors, [[4.0, 1.0, -6.5]] * 2 + held([0.5, 0, -0.5]), 18.0)
     lower_left = [314, 405, 321, 317, 402, 318]
-    t["mouthStretchLeft"] = a.spread(cl + anchors + lower_left,
-                                     [[5.5, -2.5, -1.5]] * 2 + [[0, 0, 0]] * 6 + [[1.5, -2, -0.5]] * 6, 25.0)
+    # AU20 at E: the corner 8 mm outward; the lower lip beside it pulled down (its inner edge as before).
+    t["mouthStretchLeft"] = a.spread(cl + [61, 78, 0, 17, 13, 14] + lower_left,
+                                     [[8.0, -3.0, -2.0]] * 2 + [[0, 0, 0]] * 6 + [[1.5, -2, -0.5]] * 6, 25.0)
 
     upper_lip = np.r_[R.LIPS_UPPER_OUTER, R.LIPS_UPPER_INNER]
     lower_lip = np.r_[R.LIPS_LOWER_OUTER, R.LIPS_LOWER_INNER]
     left_half = lambda idx: _profile(P[idx, 0], 11.0, 16.0)          # noqa: E731
-    t["mouthPressLeft"] = a.lips(upper_lip, left_half(upper_lip) * [0, -1.2, -1.5],
-                                 lower_lip, left_half(lower_lip) * [0, 1.2, -1.5], 8.0)
-    t["mouthLowerDownLeft"] = a.spread(lower_lip, left_half(lower_lip) * [0, -5, 0.5], 12.0, a.lower)
-    t["mouthUpperUpLeft"] = a.spread(upper_lip, left_half(upper_lip) * [0, 5, 0.5], 12.0, 1 - a.lower)
+    # AU24 at E: the inner lips press as before; the red of each lip thins by about 40 %
+    # (outer edges toward the contact line).
+    t["mouthPressLeft"] = a.lips(
+        upper_lip, np.r_[left_half(R.LIPS_UPPER_OUTER) * [0, -4.5, -2.5], left_half(R.LIPS_UPPER_INNER) * [0, -1.2, -1.5]],
+        lower_lip, np.r_[left_half(R.LIPS_LOWER_OUTER) * [0, 5.0, -2.5], left_half(R.LIPS_LOWER_INNER) * [0, 1.2, -1.5]],
+        8.0)
+    # AU16 / AU10 at E: the lip as before, and the skin beside it: chin corner down, nasolabial up.
+    t["mouthLowerDownLeft"] = (a.spread(lower_lip, left_half(lower_lip) * [0, -5, 0.5], 12.0, a.lower)
+                               + a.spread([287, 432, 273, 335, 406], [0, -3.0, 0.5], 12.0, a.lower))
+    t["mouthUpperUpLeft"] = (a.spread(upper_lip, left_half(upper_lip) * [0, 5, 0.5], 12.0, 1 - a.lower)
+                             + a.spread([425, 426, 436, 358], [0.5, 3.0, 1.0], 12.0, 1 - a.lower))
 
-    t["browDownLeft"] = a.spread(np.r_[R.BROW_LEFT_UPPER, R.BROW_LEFT_LOWER],
-                                 np.tile(np.linspace([0, -3.5, 0], [-2, -6.5, 0.5], 5), (2, 1)), 15.0)
+    # AU4 at E: the inner brow 8.5 mm down and 4 mm toward the nose, the outer end 3.5 mm down.
+    t["browDownLeft"] = a.spread(np.r_[R.BROW_LEFT_UPPER, R.BROW_LEFT_LOWER, [9, 8]],
+                                 np.r_[np.tile(np.linspace([0, -3.5, 0], [-4.0, -8.5, 1.0], 5), (2, 1)),
+                                       [[0, -2.5, 0.8], [0, -1.0, 0.5]]], 18.0)
+    # AU2 at E: the outer brow 11 mm up.
     t["browOuterUpLeft"] = a.spread(np.r_[R.BROW_LEFT_UPPER, R.BROW_LEFT_LOWER],
-                                    np.tile(np.linspace([0, 8, 0], [0, 0, 0], 5), (2, 1)), 20.0)
-    t["cheekSquintLeft"] = (a.spread([346, 347, 348, 349, 350], [0, 4.5, 1.5], 15.0, below)
-                            + a.spread(lo, bulge * [0, 2.0, 0], 6.0, below))
-    t["noseSneerLeft"] = a.spread(np.r_[R.NOSE_WING_LEFT, [437, 343]], [0.5, 4.5, 0.5], 12.0, 1 - a.lower)
+                                    np.tile(np.linspace([0, 11, 0], [0, 0, 0], 5), (2, 1)), 24.0)
+    # AU6 at E: the cheek under the eye 7 mm up (and forward), bunching the lower lid up.
+    t["cheekSquintLeft"] = (a.spread(cheek_under_eye, [0, 7.0, 2.5], 15.0, below)
+                            + a.spread(lo, bulge * [0, 2.0, 0.3], 6.0, below))
+    # AU9 at E: the nose wing and the skin beside it 6.5 mm up; the inner brow drawn down a little.
+    t["noseSneerLeft"] = (a.spread(np.r_[R.NOSE_WING_LEFT, [437, 343, 425]], [0.5, 6.5, 1.0], 14.0, 1 - a.lower)
+                          + a.spread(R.BROW_LEFT_LOWER[3:], [-1.0, -2.5, 0.5], 12.0))
     return t
 
 
@@ -227,26 +286,32 @@ def _symmetric_targets(a: _Author) -> dict[str, np.ndarray]:
                       np.r_[l_idx, corners], np.r_[d_l, d_corner], radius)
 
     upper_lip, lower_lip = np.r_[upper_outer, upper_inner], np.r_[lower_outer, lower_inner]
-    t["mouthFunnel"] = both(upper_lip, mid(upper_lip) * [0, 3.5, 4.5], lower_lip, mid(lower_lip) * [0, -3.5, 4.5],
+    # AU22 at E: both lips flare 7 mm forward and part into a funnel; corners 4 mm in.
+    t["mouthFunnel"] = both(upper_lip, mid(upper_lip) * [0, 3.5, 7.0], lower_lip, mid(lower_lip) * [0, -3.5, 7.0],
                             inward * 4 + [0, 0, 2], 12.0)
     squeeze = lambda idx: np.c_[-0.35 * P[idx, 0], np.zeros((len(idx), 2))]  # noqa: E731 - lips gather to the midline
-    t["mouthPucker"] = both(upper_lip, mid(upper_lip) * [0, -0.8, 8.0] + squeeze(upper_lip),
-                            lower_lip, mid(lower_lip) * [0, 0.8, 8.0] + squeeze(lower_lip),
+    # AU18 at E: lips 10 mm forward, the mouth a third narrower.
+    t["mouthPucker"] = both(upper_lip, mid(upper_lip) * [0, -0.8, 10.0] + squeeze(upper_lip),
+                            lower_lip, mid(lower_lip) * [0, 0.8, 10.0] + squeeze(lower_lip),
                             inward * 9 + [0, 0, 4], 15.0)
-    t["mouthLeft"] = a.spread(np.r_[R.LIPS_OUTER, R.LIPS_INNER], [7.0, 0, 0], 18.0)
+    t["mouthLeft"] = a.spread(np.r_[R.LIPS_OUTER, R.LIPS_INNER], [9.0, 0, 0], 20.0)
+    # AU28 at E: the red of the lip rolls in over the teeth (its inner edge as before).
     t["mouthRollLower"] = a.spread(np.r_[lower_outer, lower_inner],
-                                   np.r_[mid(lower_outer) * [0, 2.5, -4], mid(lower_inner) * [0, 1, -2.5]], 6.0, a.lower)
+                                   np.r_[mid(lower_outer) * [0, 5.0, -5.5], mid(lower_inner) * [0, 1, -2.5]], 7.0, a.lower)
     t["mouthRollUpper"] = a.spread(np.r_[upper_outer, upper_inner],
-                                   np.r_[mid(upper_outer) * [0, -2.5, -4], mid(upper_inner) * [0, -1, -2.5]], 6.0, 1 - a.lower)
-    chin = [17, 18, 200, 199, 175]
-    t["mouthShrugLower"] = a.spread(np.r_[lower_lip, chin], [0, 3.0, 1.5], 20.0, a.lower)
+                                   np.r_[mid(upper_outer) * [0, -3.5, -5.0], mid(upper_inner) * [0, -1, -2.5]], 8.0, 1 - a.lower)
+    # AU17 at E: the chin boss 5 mm up and forward, pushing the lower lip up (its inner edge as before).
+    chin = [18, 200, 199, 175]
+    t["mouthShrugLower"] = a.spread(np.r_[lower_lip, chin], np.r_[[[0, 3.0, 1.5]] * len(lower_lip), [[0, 5.0, 3.0]] * 4],
+                                    22.0, a.lower)
     t["mouthShrugUpper"] = a.spread(upper_lip, mid(upper_lip) * [0, 2.5, 2.0], 10.0, 1 - a.lower)
     inner_brows = np.r_[R.BROW_LEFT_UPPER[3:], R.BROW_LEFT_LOWER[3:], R.BROW_RIGHT_UPPER[3:], R.BROW_RIGHT_LOWER[3:]]
     outer_brows = np.r_[R.BROW_LEFT_UPPER[:2], R.BROW_LEFT_LOWER[:2], R.BROW_RIGHT_UPPER[:2], R.BROW_RIGHT_LOWER[:2]]
+    # AU1 at E: the inner brows 11 mm up, the forehead above them follows.
     t["browInnerUp"] = a.spread(np.r_[inner_brows, outer_brows],
-                                [[0, 8.5, 0.5]] * len(inner_brows) + [[0, 0, 0]] * len(outer_brows), 22.0)
+                                [[0, 11.0, 0.5]] * len(inner_brows) + [[0, 0, 0]] * len(outer_brows), 22.0)
     cheeks = [207, 427, 187, 411, 206, 426]
-    t["cheekPuff"] = a.spread(cheeks, np.sign(P[cheeks, 0])[:, None] * [5, 0, 0] + [0, -1, 3], 22.0,
+    t["cheekPuff"] = a.spread(cheeks, np.sign(P[cheeks, 0])[:, None] * [8, 0, 0] + [0, -1, 4], 26.0,
                               1 - _falloff(np.abs(P[:, 0]), 20.0))
     t["tongueOut"] = a.spread(lower_lip, mid(lower_lip) * [0, -3, 3], 10.0, a.lower)
     return t
