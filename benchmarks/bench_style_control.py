@@ -1,7 +1,8 @@
 """Style control measured: intensity, timelines, blends, and lip sync under each (issue 17).
 
 Run: .venv/bin/python benchmarks/bench_style_control.py --eval-data DIR --ref-data DIR
-         [--checkpoint DIR] [--only intensity,words,timeline,blend,lipsync] [--out report.md]
+         [--checkpoint DIR] [--holdout-data DIR] [--only evaluators,intensity,words,timeline,blend,lipsync]
+         [--out report.md]
 
 --eval-data: a dataset built with another seed than the generator's (`talkstyle data build --hours 0.5
 --seed 1`); the independent style evaluator is trained on it (cached, as `talkstyle evaluate` does)
@@ -119,6 +120,43 @@ class Bench:
         for line in lines:
             print(line, flush=True)
             self.lines.append(line)
+
+    # ------------------------------------------------------------ 0. the measuring sticks
+    def evaluators(self) -> None:
+        """Can each evaluator's family probability rank the intensity of clips whose intensity is
+        known (held-out data: persons neither evaluator saw)?"""
+        from scipy.stats import spearmanr
+
+        from talkstyle.data.store import Dataset
+        from talkstyle.vocab.attributes import EMOTION_FAMILIES
+
+        data = self.args.holdout_data or self.args.ref_data
+        recs = Dataset(data).records()
+        fams = np.array([r.prompt.attributes.family for r in recs])
+        levels = np.array([r.prompt.attributes.level for r in recs])
+        bands = ((0.0, 0.4), (0.4, 0.7), (0.7, 1.01))
+        self.say("## The evaluators on data clips of known intensity", "",
+                 f"{len(recs)} clips of `{data}` (persons neither evaluator saw). P(family) of the clip's own family, "
+                 "mean by the prompt's intensity level (faint..mild < 0.4, moderate..distinct 0.4-0.7, high..overwhelming "
+                 ">= 0.7), and its Spearman correlation with the level over the family's clips.", "",
+                 "| family | clips | P by level band | rho(level, P) | P graded by level band | rho(level, P graded) |",
+                 "|---|---|---|---|---|---|")
+        out = {}
+        probs = {g: self.probs([r.motion for r in recs], graded=g) for g in (False, True)}
+        for fam in FAMILY_WORDS:
+            i, fi = fams == fam, EMOTION_FAMILIES.index(fam)
+            row = {}
+            for g, key in ((False, "p"), (True, "graded")):
+                pf = probs[g][i, fi]
+                row[key] = [float(pf[(levels[i] >= a) & (levels[i] < b)].mean()) for a, b in bands]
+                row[f"rho_{key}"] = float(spearmanr(levels[i], pf).statistic)
+            out[fam] = row
+            self.say(f"| {fam} | {int(i.sum())} | " + " | ".join(
+                f"{' '.join(f'{x:.3f}' for x in row[k])} | {row[f'rho_{k}']:.2f}" for k in ("p", "graded")) + " |")
+        acc = {k: float(np.mean([EMOTION_FAMILIES[j] == f for j, f in zip(probs[g].argmax(1), fams)]))
+               for g, k in ((False, "p"), (True, "graded"))}
+        self.results["evaluators"] = {"families": out, "accuracy": acc}
+        self.say("", f"family accuracy: {acc['p']:.3f} (one-hot), {acc['graded']:.3f} (graded)", "")
 
     # ------------------------------------------------------------ 1. intensity
     def intensity(self) -> None:
@@ -383,7 +421,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--checkpoint", default=None)
     p.add_argument("--evaluator-steps", type=int, default=1500)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--only", default="intensity,words,timeline,blend,lipsync")
+    p.add_argument("--holdout-data", type=Path, default=None,
+                   help="data clips for the evaluators section (default: --ref-data)")
+    p.add_argument("--only", default="evaluators,intensity,words,timeline,blend,lipsync")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
     warnings.simplefilter("ignore")
