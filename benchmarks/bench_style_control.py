@@ -1,11 +1,15 @@
 """Style control measured: intensity, timelines, blends, and lip sync under each (issue 17).
 
 Run: .venv/bin/python benchmarks/bench_style_control.py --eval-data DIR --ref-data DIR
-         [--checkpoint DIR] [--only intensity,words,timeline,blend,lipsync] [--out report.md]
+         [--checkpoint DIR] [--holdout-data DIR] [--only evaluators,intensity,words,timeline,blend,lipsync]
+         [--out report.md]
 
 --eval-data: a dataset built with another seed than the generator's (`talkstyle data build --hours 0.5
 --seed 1`); the independent style evaluator is trained on it (cached, as `talkstyle evaluate` does)
-and its clips give each family's signature channels and the data's velocities. --ref-data: a
+and its clips give each family's signature channels and the data's velocities. Intensity is also
+judged by a second evaluator trained the same way on the same clips but with graded targets
+(eval.style_eval.graded_targets): the first one's family probability is 0.98-0.99 on every data
+clip from "faint" to "overwhelming", so it cannot rank intensities. --ref-data: a
 third seed's dataset (persons neither model saw), whose clips serve as style references.
 Speech: real recordings never trained on (benchmarks/realspeech, ../shared/realspeech).
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import sys
 import time
@@ -31,8 +36,6 @@ FAMILY_WORDS = {"happy": ("happy", "cheerful"), "sad": ("sad", "unhappy"), "angr
                 "disgusted": ("disgusted", "repulsed"), "contempt": ("contemptuous", "scornful")}
 TEMPLATES = ("A woman speaks with a {} expression.", "A man talks with a {} look.")
 SWEEP_AUDIO = ("LJ001-0003", "beckett")
-LIPSYNC_AUDIO = ("LJ001-0001", "LJ001-0003", "LJ001-0005", "LJ001-0007", "LJ001-0009", "LJ001-0010",
-                 "LJ001-0014", "LJ001-0015", "jfk", "beckett")
 LONG_PARTS = ("LJ001-0001", "LJ001-0003", "LJ001-0004", "LJ001-0005", "LJ001-0006", "LJ001-0007")
 TIMELINES = [("neutral", "angry", "happy"), ("sad", "surprised", "disgusted"), ("happy", "fearful", "contempt"),
              ("angry", "sad", "surprised")]
@@ -50,6 +53,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace):
         import torch
 
+        from talkstyle.animate import _pipeline
         from talkstyle.audio import load_audio
         from talkstyle.data.store import Dataset
         from talkstyle.eval.realspeech import AlignmentCache, load_recordings
@@ -58,6 +62,7 @@ class Bench:
         torch.set_num_threads(1)
         self.args = args
         self.evaluator, records = load_or_train_evaluator(args.eval_data, args.evaluator_steps)
+        self.graded, _ = load_or_train_evaluator(args.eval_data, args.evaluator_steps, graded=True)
         self.channels = family_channels(records)
         self.data_motions = [r.motion for r in records]
         self.refs = {}
@@ -65,14 +70,27 @@ class Bench:
             f = r.prompt.attributes.family
             if f not in self.refs and r.motion.duration >= 4.0 and r.prompt.attributes.level >= 0.5:
                 self.refs[f] = r.motion.resample(25.0)
-        recs = {r.id: r for r in load_recordings(TSV)}
-        self.audio, self.text = {}, {}
-        for rid in set(SWEEP_AUDIO + LIPSYNC_AUDIO + LONG_PARTS):
-            path = recs[rid].path(REALSPEECH)
-            if path is not None:
-                self.audio[rid] = load_audio(path)
-                self.text[rid] = recs[rid].align_text or recs[rid].text
+        # Every read or orated recording (the conversational call has overlapping talkers).
+        self.audio, self.text, self.lipsync_ids = {}, {}, []
+        for r in load_recordings(TSV):
+            path = r.path(REALSPEECH)
+            if path is not None and r.style != "conversational":
+                self.audio[r.id] = load_audio(path)
+                self.text[r.id] = r.align_text or r.text
+                self.lipsync_ids.append(r.id)
         self.cache = AlignmentCache()
+        # The same recording's features are computed once (the same input gives the same features):
+        # every condition of every section generates from a handful of recordings.
+        pipe = _pipeline(args.checkpoint, None)
+        encode, memo = pipe.encode_audio, {}
+
+        def encode_once(wav: np.ndarray, progress=None) -> np.ndarray:
+            key = hashlib.sha1(np.ascontiguousarray(wav).tobytes()).hexdigest()
+            if key not in memo:
+                memo[key] = encode(wav, progress=progress)
+            return memo[key]
+
+        pipe.encode_audio = encode_once
         self.results: dict = {}
         self.lines: list[str] = []
 
@@ -83,10 +101,10 @@ class Bench:
         return animate(audio, style, checkpoint=self.args.checkpoint, progress=False,
                        settings=Settings(seed=self.args.seed), **kw)
 
-    def probs(self, motions) -> np.ndarray:
+    def probs(self, motions, graded: bool = False) -> np.ndarray:
         from talkstyle.eval.style_probe import family_probs
 
-        return family_probs(self.evaluator, motions)
+        return family_probs(self.graded if graded else self.evaluator, motions)
 
     def feats(self, motions) -> np.ndarray:
         from talkstyle.eval.control import evaluator_features
@@ -103,6 +121,43 @@ class Bench:
             print(line, flush=True)
             self.lines.append(line)
 
+    # ------------------------------------------------------------ 0. the measuring sticks
+    def evaluators(self) -> None:
+        """Can each evaluator's family probability rank the intensity of clips whose intensity is
+        known (held-out data: persons neither evaluator saw)?"""
+        from scipy.stats import spearmanr
+
+        from talkstyle.data.store import Dataset
+        from talkstyle.vocab.attributes import EMOTION_FAMILIES
+
+        data = self.args.holdout_data or self.args.ref_data
+        recs = Dataset(data).records()
+        fams = np.array([r.prompt.attributes.family for r in recs])
+        levels = np.array([r.prompt.attributes.level for r in recs])
+        bands = ((0.0, 0.4), (0.4, 0.7), (0.7, 1.01))
+        self.say("## The evaluators on data clips of known intensity", "",
+                 f"{len(recs)} clips of `{data}` (persons neither evaluator saw). P(family) of the clip's own family, "
+                 "mean by the prompt's intensity level (faint..mild < 0.4, moderate..distinct 0.4-0.7, high..overwhelming "
+                 ">= 0.7), and its Spearman correlation with the level over the family's clips.", "",
+                 "| family | clips | P by level band | rho(level, P) | P graded by level band | rho(level, P graded) |",
+                 "|---|---|---|---|---|---|")
+        out = {}
+        probs = {g: self.probs([r.motion for r in recs], graded=g) for g in (False, True)}
+        for fam in FAMILY_WORDS:
+            i, fi = fams == fam, EMOTION_FAMILIES.index(fam)
+            row = {}
+            for g, key in ((False, "p"), (True, "graded")):
+                pf = probs[g][i, fi]
+                row[key] = [float(pf[(levels[i] >= a) & (levels[i] < b)].mean()) for a, b in bands]
+                row[f"rho_{key}"] = float(spearmanr(levels[i], pf).statistic)
+            out[fam] = row
+            self.say(f"| {fam} | {int(i.sum())} | " + " | ".join(
+                f"{' '.join(f'{x:.3f}' for x in row[k])} | {row[f'rho_{k}']:.2f}" for k in ("p", "graded")) + " |")
+        acc = {k: float(np.mean([EMOTION_FAMILIES[j] == f for j, f in zip(probs[g].argmax(1), fams)]))
+               for g, k in ((False, "p"), (True, "graded"))}
+        self.results["evaluators"] = {"families": out, "accuracy": acc}
+        self.say("", f"family accuracy: {acc['p']:.3f} (one-hot), {acc['graded']:.3f} (graded)", "")
+
     # ------------------------------------------------------------ 1. intensity
     def intensity(self) -> None:
         from talkstyle.vocab.attributes import EMOTION_FAMILIES
@@ -111,36 +166,39 @@ class Bench:
         self.say("## Intensity (--intensity 0 .. 1.5)", "",
                  f"{len(TEMPLATES)} prompts x {len(SWEEP_AUDIO)} recordings per family, intensities {LEVELS}. "
                  "rho(mean): Spearman of the intensity with the family's evaluator probability (and signature-channel "
-                 "activation) averaged over the sweeps; rho(sweep): the mean of the per-sweep Spearman values.", "",
-                 "| family | P(family) by intensity | rho(mean) P | rho(sweep) P | channels by intensity | rho(mean) ch | "
-                 "rho(sweep) ch | evaluator-feature distance from intensity 0 | rho(mean) | rho(sweep) |",
-                 "|---|---|---|---|---|---|---|---|---|---|")
+                 "activation) averaged over the sweeps; rho(sweep): the mean of the per-sweep Spearman values. "
+                 "P: the evaluator's family probability (one-hot targets, as `talkstyle evaluate`'s); P graded: the "
+                 "evaluator trained with graded targets (its probability follows the data's intensity words).", "",
+                 "| family | P(family) by intensity | rho(mean) P | rho(sweep) P | P graded by intensity | rho(mean) | "
+                 "rho(sweep) | channels by intensity | rho(mean) ch | rho(sweep) ch | evaluator-feature distance from "
+                 "intensity 0 | rho(mean) | rho(sweep) |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         out = {}
         for fam in FAMILY_WORDS:
             fi = EMOTION_FAMILIES.index(fam)
-            P, C, F = [], [], []
+            P, G, C, F = [], [], [], []
             for k in range(len(TEMPLATES)):
                 for rid in SWEEP_AUDIO:
                     ms = [self.gen(self.audio[rid], prompt(fam, k), intensity=lv) for lv in LEVELS]
                     P.append(self.probs(ms)[:, fi])
+                    G.append(self.probs(ms, graded=True)[:, fi])
                     C.append([self.act(m, fam) for m in ms])
                     f = self.feats(ms)
                     F.append(np.linalg.norm(f - f[0], axis=1))
-            P, C, F = np.array(P), np.array(C), np.array(F)
-            row = {"p": P.mean(0).tolist(), "ch": C.mean(0).tolist(),
-                   "rho_p": spearman(LEVELS, P.mean(0)), "rho_ch": spearman(LEVELS, C.mean(0)),
-                   "rho_p_sweep": float(np.nanmean([spearman(LEVELS, p) for p in P])),
-                   "rho_ch_sweep": float(np.nanmean([spearman(LEVELS, c) for c in C])),
-                   "feat": F.mean(0).tolist(), "rho_feat": spearman(LEVELS, F.mean(0)),
-                   "rho_feat_sweep": float(np.nanmean([spearman(LEVELS, x) for x in F]))}
+            row = {}
+            for key, x in (("p", P), ("graded", G), ("ch", C), ("feat", F)):
+                x = np.array(x)
+                row[key] = x.mean(0).tolist()
+                row[f"rho_{key}"] = spearman(LEVELS, x.mean(0))
+                row[f"rho_{key}_sweep"] = float(np.nanmean([spearman(LEVELS, y) for y in x]))
             out[fam] = row
-            self.say(f"| {fam} | {' '.join(f'{x:.2f}' for x in row['p'])} | {row['rho_p']:.2f} | {row['rho_p_sweep']:.2f} "
-                     f"| {' '.join(f'{x:.2f}' for x in row['ch'])} | {row['rho_ch']:.2f} | {row['rho_ch_sweep']:.2f} "
-                     f"| {' '.join(f'{x:.1f}' for x in row['feat'])} | {row['rho_feat']:.2f} | {row['rho_feat_sweep']:.2f} |")
+            cells = [f"{' '.join(f'{x:.1f}' if key == 'feat' else f'{x:.2f}' for x in row[key])} | "
+                     f"{row[f'rho_{key}']:.2f} | {row[f'rho_{key}_sweep']:.2f}" for key in ("p", "graded", "ch", "feat")]
+            self.say(f"| {fam} | " + " | ".join(cells) + " |")
         self.results["intensity"] = out
-        self.say("", f"min rho(mean) over families: P {min(r['rho_p'] for r in out.values()):.2f}, channels "
-                 f"{min(r['rho_ch'] for r in out.values()):.2f}, evaluator features "
-                 f"{min(r['rho_feat'] for r in out.values()):.2f} (target >= 0.9)", "")
+        self.say("", "min rho(mean) over families: " + ", ".join(
+            f"{name} {min(r[f'rho_{key}'] for r in out.values()):.2f}" for key, name in
+            (("p", "P"), ("graded", "P graded"), ("ch", "channels"), ("feat", "evaluator features"))) + " (target >= 0.9)", "")
 
     def words(self) -> None:
         from talkstyle.vocab.attributes import EMOTION_FAMILIES
@@ -149,15 +207,18 @@ class Bench:
 
         levels = [INTENSITIES[w] for w in WORDS]
         self.say("## Intensity words (intensity 1)", "", f"words {WORDS} (levels {levels}), one prompt, {SWEEP_AUDIO[0]}.", "",
-                 "| family | P(family) by word | rho P | channels by word | rho ch |", "|---|---|---|---|---|")
+                 "| family | P(family) by word | rho P | P graded by word | rho | channels by word | rho ch |",
+                 "|---|---|---|---|---|---|---|")
         out = {}
         for fam in FAMILY_WORDS:
             ms = [self.gen(self.audio[SWEEP_AUDIO[0]], prompt(fam, 0, w)) for w in WORDS]
-            p = self.probs(ms)[:, EMOTION_FAMILIES.index(fam)]
-            c = [self.act(m, fam) for m in ms]
-            out[fam] = {"p": p.tolist(), "ch": c, "rho_p": spearman(levels, p), "rho_ch": spearman(levels, c)}
-            self.say(f"| {fam} | {' '.join(f'{x:.2f}' for x in p)} | {out[fam]['rho_p']:.2f} | "
-                     f"{' '.join(f'{x:.2f}' for x in c)} | {out[fam]['rho_ch']:.2f} |")
+            fi = EMOTION_FAMILIES.index(fam)
+            row = {"p": self.probs(ms)[:, fi].tolist(), "graded": self.probs(ms, graded=True)[:, fi].tolist(),
+                   "ch": [self.act(m, fam) for m in ms]}
+            row.update({f"rho_{k}": spearman(levels, row[k]) for k in ("p", "graded", "ch")})
+            out[fam] = row
+            self.say(f"| {fam} | " + " | ".join(f"{' '.join(f'{x:.2f}' for x in row[k])} | {row[f'rho_{k}']:.2f}"
+                                               for k in ("p", "graded", "ch")) + " |")
         self.results["words"] = out
         self.say("")
 
@@ -284,7 +345,7 @@ class Bench:
         from talkstyle.face.rig import FaceRig
 
         rig = FaceRig.default()
-        ids = [i for i in LIPSYNC_AUDIO if i in self.audio]
+        ids = self.lipsync_ids
         phones = {i: self.cache.phones(self.audio[i], self.text[i])[0] for i in ids}
         conditions = {
             "happy, single style": dict(style=prompt("happy")),
@@ -298,7 +359,9 @@ class Bench:
             "surprised, intensity 1.5": dict(style=prompt("surprised"), intensity=1.5),
             "fearful, single style": dict(style=prompt("fearful")),
             "fearful, intensity 1.5": dict(style=prompt("fearful"), intensity=1.5),
+            "sad, single style": dict(style=prompt("sad")),
             "happy + angry 50/50": dict(style=[prompt("happy"), prompt("angry")]),
+            "sad + surprised 50/50": dict(style=[prompt("sad"), prompt("surprised")]),
             "timeline happy -> angry -> surprised": "timeline",
         }
         self.say("## Lip sync under each control", "", f"{len(ids)} real recordings ({', '.join(ids)}), pooled over all "
@@ -329,9 +392,11 @@ class Bench:
         # the blend: the mean of its two parts' figures; the timeline: the single-style runs cut
         # at the same times (correlation over a whole recording depends on the mouth's offset,
         # which differs by style, so splicing alone moves it).
-        single = {f: out[f"{f}, single style"] for f in ("happy", "angry", "surprised", "fearful")}
+        single = {f: out[f"{f}, single style"] for f in ("happy", "angry", "surprised", "fearful", "sad")}
         refs = {name: single[name.split(",")[0]] for name in out if name.split(",")[0] in single}
-        refs["happy + angry 50/50"] = {k: (single["happy"][k] + single["angry"][k]) / 2 for k in LIP_KEYS}
+        for name in (n for n in out if n.endswith("50/50")):
+            a, b = name.split()[0], name.split()[2]
+            refs[name] = {k: (single[a][k] + single[b][k]) / 2 for k in LIP_KEYS}
         refs["timeline happy -> angry -> surprised"] = {k: pooled(spliced)[k] for k in LIP_KEYS}
         for name, row in out.items():
             ref = refs[name]
@@ -356,7 +421,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--checkpoint", default=None)
     p.add_argument("--evaluator-steps", type=int, default=1500)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--only", default="intensity,words,timeline,blend,lipsync")
+    p.add_argument("--holdout-data", type=Path, default=None,
+                   help="data clips for the evaluators section (default: --ref-data)")
+    p.add_argument("--only", default="evaluators,intensity,words,timeline,blend,lipsync")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
     warnings.simplefilter("ignore")

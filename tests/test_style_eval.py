@@ -6,7 +6,7 @@ import pytest
 from talkstyle.data.records import ClipRecord
 from talkstyle.vocab.attributes import EMOTION_FAMILIES, Prompt, StyleAttributes
 from talkstyle.errors import TalkstyleError
-from talkstyle.eval.style_eval import StyleEvaluator, score_motions, train_evaluator
+from talkstyle.eval.style_eval import StyleEvaluator, graded_targets, score_motions, train_evaluator
 from talkstyle.face import FaceMotion
 
 FAMS = EMOTION_FAMILIES[:4]  # neutral, happy, sad, angry
@@ -67,3 +67,48 @@ def test_too_few_clips_is_a_clear_error():
     rng = np.random.default_rng(0)
     with pytest.raises(TalkstyleError):
         train_evaluator([_clip("happy", rng, 0)], np.zeros((1, 384)))
+
+
+def _graded_clip(family: str, level: float, rng: np.random.Generator, i: int) -> ClipRecord:
+    """A clip whose family channels scale with the intensity level, as the data engine's do."""
+    clip = _clip(family, rng, i)
+    w = clip.motion.weights.copy()
+    if family != "neutral":
+        k = EMOTION_FAMILIES.index(family)
+        w[:, 5 * k:5 * k + 4] *= 0.25 + 0.75 * level
+    attrs = StyleAttributes(emotion=family, family=family, level=level)
+    return ClipRecord(clip.clip_id, clip.person, "test", Prompt(f"a {family} person", attrs), "",
+                      FaceMotion(w, clip.motion.head))
+
+
+def test_graded_targets_follow_the_level_and_keep_the_family_on_top():
+    rng = np.random.default_rng(0)
+    recs = [_graded_clip("happy", 0.15, rng, 0), _graded_clip("happy", 1.0, rng, 1), _clip("neutral", rng, 2)]
+    t = graded_targets(recs).numpy()
+    h, n = EMOTION_FAMILIES.index("happy"), EMOTION_FAMILIES.index("neutral")
+    assert np.allclose(t.sum(1), 1)
+    assert t[0, h] == pytest.approx(0.575) and t[0, n] == pytest.approx(0.425)
+    assert t[1, h] == pytest.approx(1.0) and t[2, n] == pytest.approx(1.0)
+
+
+@pytest.mark.slow   # trains the style evaluator twice (about 10 s)
+def test_graded_evaluator_ranks_intensity_where_the_one_hot_one_saturates():
+    from scipy.stats import spearmanr
+
+    from talkstyle.eval.style_probe import family_probs
+
+    rng = np.random.default_rng(0)
+    basis = rng.standard_normal((len(FAMS), 384))
+    levels = [0.15, 0.3, 0.5, 0.65, 0.8, 1.0]
+    train = [_graded_clip(FAMS[i % 4], levels[(i // 4) % len(levels)], rng, i) for i in range(96)]
+    text = _text([r.prompt.attributes.family for r in train], rng, basis)
+    test = [_graded_clip("angry", lv, rng, 200 + i) for i, lv in enumerate(levels * 2)]
+    fam = EMOTION_FAMILIES.index("angry")
+    rho = {}
+    for graded in (False, True):
+        model = train_evaluator(train, text, steps=150, batch=16, seed=0, graded=graded)
+        assert model.cfg.graded == graded
+        p = family_probs(model, [r.motion for r in test])
+        assert (p.argmax(1) == fam).all()            # the family is still the answer
+        rho[graded] = spearmanr(levels * 2, p[:, fam]).statistic
+    assert rho[True] > 0.9 and rho[True] > rho[False]

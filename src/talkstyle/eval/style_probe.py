@@ -31,17 +31,19 @@ FAMILY_CHANNELS = 5                     # channels that carry an emotion most, p
 
 
 # ------------------------------------------------------------------ the evaluator and its data
-def load_or_train_evaluator(eval_data: Path, steps: int, seed: int = 0) -> tuple[StyleEvaluator, list[ClipRecord]]:
-    """The evaluator trained on every clip of `eval_data` (cached under eval_data/cache/)."""
+def load_or_train_evaluator(eval_data: Path, steps: int, seed: int = 0,
+                            graded: bool = False) -> tuple[StyleEvaluator, list[ClipRecord]]:
+    """The evaluator trained on every clip of `eval_data` (cached under eval_data/cache/);
+    `graded`: its family probability follows the intensity (style_eval.graded_targets)."""
     from ..data.store import Dataset
     from ..text.encoder import get_text_encoder
 
     records = Dataset(eval_data).records()
-    cache = eval_data / "cache" / f"style_evaluator_{steps}_{seed}"
+    cache = eval_data / "cache" / f"style_evaluator_{'graded_' if graded else ''}{steps}_{seed}"
     if (cache / "evaluator.json").is_file():
         return StyleEvaluator.load(cache), records
     text = get_text_encoder().encode([r.prompt.text for r in records])
-    model = train_evaluator(records, text, steps=steps, seed=seed)
+    model = train_evaluator(records, text, steps=steps, seed=seed, graded=graded)
     model.save(cache)
     return model, records
 
