@@ -22,7 +22,7 @@ LAYERS = [
     {"errors", "atomic", "plain", "assets", "validate", "native_log", "face", "vocab", "audio.io", "__init__"},
     {"render", "export", "audio", "text"},
     {"model"},
-    {"pipeline", "head_motion", "style_control", "stream"},
+    {"pipeline", "head_motion", "style_control", "stream", "stream_onnx"},
     {"data", "eval", "train", "train_stream"},
     {"animate", "commands", "cli", "__main__"},
 ]

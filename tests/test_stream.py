@@ -133,3 +133,25 @@ def test_bad_input_is_a_clear_error() -> None:
     with pytest.raises(TalkstyleError, match="streaming model"):
         StreamAnimator(None, checkpoint=assets.path("model"))
     assert a.push(np.zeros(0, np.float32)) == [] and a.flush() == []
+
+
+def test_onnx_export_gives_the_same_frames(speech: np.ndarray, tmp_path) -> None:
+    from talkstyle.stream_onnx import OnnxAnimator, export_onnx
+
+    prompt = "A woman speaks with a strong happy expression"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        export_onnx(tmp_path, styles=[prompt])
+        torch_frames, onnx_frames = [], []
+        a, o = StreamAnimator(prompt), OnnxAnimator(tmp_path, prompt)
+    rng = np.random.default_rng(1)
+    i = 0
+    while i < 2 * SR:                       # uneven chunks: the buffering must match too
+        n = int(rng.integers(1, 2000))
+        torch_frames += a.push(speech[i:i + n])
+        onnx_frames += o.push(speech[i:i + n])
+        i += n
+    assert [f.index for f in onnx_frames] == [f.index for f in torch_frames]
+    assert np.abs(as_array(onnx_frames) - as_array(torch_frames)).max() < 1e-4     # the stated tolerance
+    with pytest.raises(TalkstyleError, match="not exported"):
+        OnnxAnimator(tmp_path, "A sad man")

@@ -155,7 +155,8 @@ class StreamAnimator:
         if not np.isfinite(x).all():
             raise TalkstyleError("the audio chunk has NaN or infinite samples")
         self._received += len(x)
-        return self._run(self._mel.push(np.clip(x, -1.0, 1.0)))
+        with torch_threads(self.threads):           # the front end runs in torch too
+            return self._run(self._mel.push(np.clip(x, -1.0, 1.0)))
 
     def flush(self) -> list[Frame]:
         """End of stream: the frames still owed for the audio received (its last partial frame
@@ -168,7 +169,8 @@ class StreamAnimator:
         need = total + self.lookahead - self._steps                     # input steps still to run
         if need > 0:
             pad = need * SAMPLES_PER_FRAME + LEAD        # enough for `need` more frames, whatever is pending
-            frames = self._run(self._mel.push(np.zeros(pad, np.float32))[:need])
+            with torch_threads(self.threads):
+                frames = self._run(self._mel.push(np.zeros(pad, np.float32))[:need])
         out = [f for f in frames if f.index < total]
         self.reset()
         return out
