@@ -155,3 +155,20 @@ def test_onnx_export_gives_the_same_frames(speech: np.ndarray, tmp_path) -> None
     assert np.abs(as_array(onnx_frames) - as_array(torch_frames)).max() < 1e-4     # the stated tolerance
     with pytest.raises(TalkstyleError, match="not exported"):
         OnnxAnimator(tmp_path, "A sad man")
+
+
+@pytest.mark.slow
+def test_train_stream_distils_resumes_and_loads(tiny_dataset, tiny_checkpoint, tmp_path, speech: np.ndarray) -> None:
+    from talkstyle.train_stream import export_stream, train_stream
+
+    run_dir = tmp_path / "run"
+    train_stream(tiny_dataset, run_dir, steps=2, clips=3, teacher=tiny_checkpoint, hidden=16)
+    log = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in log] == [1, 2] and "val" in log[-1]
+    train_stream(tiny_dataset, run_dir, steps=3, clips=3, teacher=tiny_checkpoint, hidden=16)    # resumes
+    assert [json.loads(line)["step"] for line in (run_dir / "log.jsonl").read_text().splitlines()] == [1, 2, 3]
+    with pytest.raises(TalkstyleError, match="another subsample"):
+        train_stream(tiny_dataset, run_dir, steps=3, clips=2, teacher=tiny_checkpoint, hidden=16)
+    shipped = export_stream(run_dir, tmp_path / "model")
+    frames = run(StreamAnimator(None, checkpoint=shipped), speech[:SR], 640)
+    assert len(frames) == 25 and np.isfinite(as_array(frames)).all()

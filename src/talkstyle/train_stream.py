@@ -27,6 +27,7 @@ from safetensors.torch import load_file
 from tqdm import tqdm
 
 from .audio.incremental import DIM, log_mel_frames, normalise
+from .atomic import write_text
 from .errors import TalkstyleError
 from .model.checkpoint import save_tensors
 from .model.generator import SEALED_MM, motion_to_array
@@ -42,8 +43,8 @@ STYLE_P = (0.55, 0.3, 0.15)
 
 @dataclasses.dataclass(frozen=True)
 class StreamTrainConfig:
-    clips: int = 600                # train clips distilled (of ~2200 with speed copies in a 3 h set)
-    steps: int = 3000
+    clips: int = 480                # train clips distilled (of 1670 with speed copies in a 3 h set)
+    steps: int = 1200
     batch_size: int = 16
     crop: int = 150                 # frames per training sequence (6 s)
     lr: float = 2e-3
@@ -86,6 +87,12 @@ def build_targets(data: Path, out: Path, tc: StreamTrainConfig, teacher: Talksty
     parts = [chosen[i:i + PART] for i in range(0, len(chosen), PART)]
     folder = out / "targets"
     folder.mkdir(parents=True, exist_ok=True)
+    # The parts hold a subsample that --clips and --seed choose: a resumed run must keep them.
+    meta, made = folder / "subsample.json", {"clips": len(chosen), "seed": tc.seed, "records": len(records)}
+    if meta.is_file() and json.loads(meta.read_text()) != made:
+        raise TalkstyleError(f"{folder} holds teacher outputs of another subsample ({meta.read_text().strip()}): "
+                             "use the same --clips and --seed, or another --out")
+    write_text(meta, json.dumps(made) + "\n")
     paths = [folder / f"part_{k:03d}.safetensors" for k in range(len(parts))]
     todo = [k for k, p in enumerate(paths) if not p.is_file()]
     if not todo:

@@ -11,7 +11,7 @@ def train_stream(
     data: Path = typer.Option(..., "--data", help="Dataset folder made by `talkstyle data build`."),
     out: Path = typer.Option(Path("runs/stream"), "-o", "--out", help="Run folder: teacher targets, checkpoints, log.jsonl."),
     teacher: Optional[Path] = typer.Option(None, help="Diffusion model to distil (default: the bundled model)."),
-    steps: int = typer.Option(3000, help="Training steps."),
+    steps: int = typer.Option(1200, help="Training steps."),
     clips: int = typer.Option(480, help="Train clips the teacher animates (a seeded subsample)."),
     lookahead: int = typer.Option(3, help="Frames (40 ms each) of audio the model hears past the frame it outputs."),
     threads: int = typer.Option(1, help="CPU threads for torch."),
