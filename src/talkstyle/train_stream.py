@@ -26,6 +26,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file
 from tqdm import tqdm
 
+from .audio.features import N_MELS
 from .audio.incremental import DIM, log_mel_frames, normalise
 from .atomic import write_text
 from .errors import TalkstyleError
@@ -55,6 +56,8 @@ class StreamTrainConfig:
     w_lips: float = 0.1
     lip_sealed_boost: float = 4.0
     gain_db: float = 12.0           # random input gain +- this, in the log-mel domain
+    warp: float = 0.0               # random mel-axis warp +- this (0.12: a voice 12 % higher / lower)
+    tilt_db: float = 0.0            # random spectral tilt +- this across the band
     save_every: int = 250
     seed: int = 0
 
@@ -149,7 +152,7 @@ class Targets:
                    np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
 
     def sample(self, clips: np.ndarray, batch: int, crop: int, lookahead: int, gain_db: float,
-               rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
+               rng: np.random.Generator, warp: float = 0.0, tilt_db: float = 0.0) -> tuple[torch.Tensor, ...]:
         """Crops of `crop` frames: features (B, crop + lookahead, 320) (silence past a clip's end),
         style (B, 64), real and teacher (B, crop, 55), mask (B, crop)."""
         span = crop + lookahead
@@ -164,11 +167,27 @@ class Targets:
             a, m = int(self.starts[c]) + off, min(crop, n - off)
             copy_ = int(rng.integers(0, 2))
             f = min(span, n - off)
-            feats[b, :f] = self.mel[copy_, a:a + f] + rng.uniform(-gain_db, gain_db) / 10
+            feats[b, :f] = voice_change(self.mel[copy_, a:a + f], rng.uniform(1 - warp, 1 + warp),
+                                        rng.uniform(-tilt_db, tilt_db)) + rng.uniform(-gain_db, gain_db) / 10
             real[b, :m], taught[b, :m], mask[b, :m] = self.real[a:a + m], self.teacher[a:a + m], True
         style = torch.from_numpy(self.style[picks])
         return (torch.from_numpy(normalise(feats)), style, torch.from_numpy(real),
                 torch.from_numpy(taught), torch.from_numpy(mask))
+
+
+def voice_change(raw: np.ndarray, warp: float, tilt_db: float) -> np.ndarray:
+    """Raw features (F, 320) as another voice would give them: the mel axis stretched by `warp`
+    (vocal tract length perturbation: the trained voices are few, the users' are not) and a
+    spectral tilt of `tilt_db` from the lowest band to the highest (microphones, rooms)."""
+    if warp == 1.0 and tilt_db == 0.0:
+        return raw
+    mels = raw.reshape(len(raw), -1, N_MELS)
+    bins = np.arange(N_MELS)
+    source = np.clip(bins / warp, 0, N_MELS - 1)
+    lo = np.floor(source).astype(int)
+    hi, t = np.minimum(lo + 1, N_MELS - 1), source - np.floor(source)
+    out = mels[..., lo] * (1 - t) + mels[..., hi] * t + tilt_db / 10 * (bins / (N_MELS - 1) - 0.5)
+    return out.reshape(raw.shape).astype(np.float32)
 
 
 # ------------------------------------------------------------------ stage 2: training
@@ -199,14 +218,17 @@ def stream_losses(net: StreamNet, batch: tuple[torch.Tensor, ...], tc: StreamTra
 
 def train_stream(data: str | Path, out: str | Path, *, steps: int | None = None, clips: int | None = None,
                  teacher: str | Path | None = None, threads: int = 1, lookahead: int = 3, hidden: int = 192,
-                 seed: int = 0) -> Path:
-    """The Python API of `talkstyle train-stream`: targets, then training; resumable."""
+                 seed: int = 0, warp: float = 0.0, tilt_db: float = 0.0) -> Path:
+    """The Python API of `talkstyle train-stream`: targets, then training; resumable (a resumed
+    run may raise --steps and change the augmentation: the shipped model was trained in two such
+    stages, docs/streaming.md)."""
     data, out = Path(data), Path(out)
     if not data.is_dir():
         raise TalkstyleError(f"dataset folder not found: {data}")
     if threads < 1:
         raise TalkstyleError(f"threads must be at least 1, got {threads}")
-    tc = StreamTrainConfig(**{k: v for k, v in dict(steps=steps, clips=clips, seed=seed).items() if v is not None})
+    tc = StreamTrainConfig(**{k: v for k, v in dict(steps=steps, clips=clips, seed=seed).items() if v is not None},
+                           warp=warp, tilt_db=tilt_db)
     torch.set_num_threads(threads)
     pipe = TalkstylePipeline.from_pretrained(teacher, threads=threads)
     with torch_threads(threads):
@@ -242,7 +264,8 @@ def fit_stream(targets: Targets, out: Path, cfg: StreamConfig, tc: StreamTrainCo
         for group in opt.param_groups:
             group["lr"] = lr_at(step, tc)
         net.train()
-        losses = stream_losses(net, targets.sample(train, tc.batch_size, tc.crop, cfg.lookahead, tc.gain_db, rng),
+        losses = stream_losses(net, targets.sample(train, tc.batch_size, tc.crop, cfg.lookahead, tc.gain_db, rng,
+                                                   tc.warp, tc.tilt_db),
                                tc, lip_gap)
         if not torch.isfinite(losses["total"]):
             raise TalkstyleError(f"training diverged at step {step} (non-finite loss)")

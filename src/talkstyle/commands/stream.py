@@ -14,6 +14,9 @@ def train_stream(
     steps: int = typer.Option(1200, help="Training steps."),
     clips: int = typer.Option(480, help="Train clips the teacher animates (a seeded subsample)."),
     lookahead: int = typer.Option(3, help="Frames (40 ms each) of audio the model hears past the frame it outputs."),
+    warp: float = typer.Option(0.0, help="Voice augmentation: random mel-axis warp +- this (0.12: voices 12 % "
+                               "higher / lower)."),
+    tilt_db: float = typer.Option(0.0, help="Voice augmentation: random spectral tilt +- this many dB across the band."),
     threads: int = typer.Option(1, help="CPU threads for torch."),
     seed: int = typer.Option(0, help="Random seed."),
 ) -> None:
@@ -22,12 +25,16 @@ def train_stream(
 
     if not data.is_dir():
         raise TalkstyleError(f"dataset folder not found: {data}")
-    for name, value, lo in (("--steps", steps, 1), ("--clips", clips, 1), ("--threads", threads, 1), ("--lookahead", lookahead, 0)):
+    for name, value, lo in (("--steps", steps, 1), ("--clips", clips, 1), ("--threads", threads, 1),
+                            ("--lookahead", lookahead, 0), ("--warp", warp, 0), ("--tilt-db", tilt_db, 0)):
         if value < lo:
             raise TalkstyleError(f"{name} must be at least {lo}, got {value}")
+    if warp >= 0.5:
+        raise TalkstyleError(f"--warp must be below 0.5, got {warp}")
     from ..train_stream import train_stream as run
 
-    path = run(data, out, steps=steps, clips=clips, teacher=teacher, threads=threads, lookahead=lookahead, seed=seed)
+    path = run(data, out, steps=steps, clips=clips, teacher=teacher, threads=threads, lookahead=lookahead, seed=seed,
+               warp=warp, tilt_db=tilt_db)
     typer.echo(f"streaming model: {path}")
 
 
