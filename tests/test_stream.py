@@ -79,6 +79,16 @@ def test_silence_clipping_and_values_in_range(speech: np.ndarray) -> None:
     assert np.ptp(as_array(silence)[:, 24]) < 0.1            # jawOpen barely moves in silence
 
 
+def test_the_shipped_model_opens_and_closes_the_mouth_with_speech(speech: np.ndarray) -> None:
+    from talkstyle.face.rig import FaceRig
+
+    motion = animate_stream(speech, None)
+    gap = FaceRig.default().mouth_opening(motion)
+    quiet = FaceRig.default().mouth_opening(animate_stream(np.zeros(SR, np.float32), None))
+    assert np.percentile(gap, 90) > 4.0 > np.percentile(quiet, 90)       # open on vowels, not in silence
+    assert np.percentile(gap, 10) < 1.5                                  # and closed between
+
+
 def test_reset_and_two_animators_share_no_state(speech: np.ndarray) -> None:
     a, b = StreamAnimator(None), StreamAnimator(None)
     alone = run(StreamAnimator(None), speech, 640)
