@@ -182,3 +182,12 @@ def test_train_stream_distils_resumes_and_loads(tiny_dataset, tiny_checkpoint, t
     shipped = export_stream(run_dir, tmp_path / "model")
     frames = run(StreamAnimator(None, checkpoint=shipped), speech[:SR], 640)
     assert len(frames) == 25 and np.isfinite(as_array(frames)).all()
+
+
+@pytest.mark.slow
+def test_stream_commands_reject_bad_input(talkstyle, user_error, tmp_path) -> None:
+    user_error(talkstyle("train-stream", "--data", tmp_path / "missing"), "dataset folder not found")
+    user_error(talkstyle("train-stream", "--data", tmp_path, "--warp", "0.7"), "--warp must be below 0.5")
+    user_error(talkstyle("export-stream", tmp_path / "missing", "-o", tmp_path / "m"), "run folder not found")
+    (tmp_path / "file").write_text("x")
+    user_error(talkstyle("export-onnx", "-o", tmp_path / "file"), "must be a folder")
