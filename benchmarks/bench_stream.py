@@ -7,9 +7,10 @@ incremental Whisper encoder, and lip sync streaming beside offline on the real-s
    returns it. Median and 95th percentile, the real-time factor (audio seconds per wall second
    inside push(), --threads torch threads) and the CPU time per second of audio (what the work
    costs whatever the other tenants of the cores do). Target: p95 <= 250 ms.
-2. Whisper, used incrementally: one pass of its encoder over its 30 s window, which a frame-rate
+2. The ONNX export in onnxruntime: CPU time per second of audio.
+3. Whisper, used incrementally: one pass of its encoder over its 30 s window, which a frame-rate
    stream would need every 40 ms step (the reason the streaming model listens to log-mel frames).
-3. Lip sync: benchmarks/bench_realspeech.py with the offline model and the streaming model (fed in
+4. Lip sync: benchmarks/bench_realspeech.py with the offline model and the streaming model (fed in
    40 ms chunks) side by side. Target: lips closed at p/b/m within 0.1 of the offline model.
 
     python benchmarks/bench_stream.py [--seconds 60] [--threads 1] [--skip-lipsync] [--limit N]
@@ -63,6 +64,22 @@ def realtime(audio: np.ndarray, chunk_ms: float, threads: int) -> dict[str, floa
             "rtf": len(audio) / SR / busy, "algorithmic": 1000 * animator.latency}
 
 
+def onnx_cpu_ms(audio: np.ndarray, chunk_ms: float = 40.0) -> float:
+    """CPU ms per second of audio of the exported graph in onnxruntime (one thread), as fast as it runs."""
+    import tempfile
+
+    from talkstyle.stream_onnx import OnnxAnimator, export_onnx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        export_onnx(tmp)
+        animator = OnnxAnimator(tmp)
+        step = int(round(chunk_ms * SR / 1000))
+        c0 = time.process_time()
+        for begin in range(0, len(audio), step):
+            animator.push(audio[begin:begin + step])
+        return 1000 * (time.process_time() - c0) / (len(audio) / SR)
+
+
 def whisper_pass_ms(repeats: int = 5) -> float:
     from talkstyle.audio.features import WhisperEncoder
 
@@ -97,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
               f"{r['start_p50']:.0f} / {r['start_p95']:.0f} ms | {r['max']:.0f} ms | {r['rtf']:.0f}x | "
               f"{r['cpu_ms_per_s']:.0f} ms | "
               f"{r['algorithmic']:.1f} ms |")
+    print(f"\nthe ONNX export in onnxruntime (1 thread, 40 ms chunks): {onnx_cpu_ms(audio):.0f} ms of CPU per s of audio")
     w = whisper_pass_ms()
     print(f"\nWhisper tiny.en encoder, one pass over its 30 s window: {w:.0f} ms; used incrementally it "
           f"needs a pass per 40 ms step: {w / 40:.1f} cores busy for one stream")
