@@ -134,6 +134,8 @@ def test_bad_input_is_a_clear_error() -> None:
     a = StreamAnimator(None)
     with pytest.raises(TalkstyleError, match="NaN"):
         a.push(np.array([0.0, np.nan], np.float32))
+    with pytest.raises(TalkstyleError, match="float samples"):
+        a.push(np.zeros(10, np.int16))
     with pytest.raises(TalkstyleError, match="mono"):
         a.push(np.zeros((2, 10), np.float32))
     with pytest.raises(TalkstyleError, match="threads"):

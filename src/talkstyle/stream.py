@@ -149,8 +149,8 @@ class StreamAnimator:
         x = np.asarray(samples)
         if x.ndim != 1:
             raise TalkstyleError(f"push() takes mono samples (S,), got shape {x.shape}")
-        if x.dtype.kind not in "fiu" and x.size:
-            raise TalkstyleError(f"push() takes numeric samples, got {x.dtype}")
+        if x.dtype.kind != "f" and x.size:      # int16 PCM would be clipped to a square wave: say so
+            raise TalkstyleError(f"push() takes float samples in [-1, 1], got {x.dtype} (PCM: divide by 32768)")
         x = x.astype(np.float32, copy=False)
         if not np.isfinite(x).all():
             raise TalkstyleError("the audio chunk has NaN or infinite samples")
