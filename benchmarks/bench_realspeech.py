@@ -1,7 +1,10 @@
 """Lip sync on real human speech, clean and degraded, beside two baselines, per recording and pooled.
 
-Run: .venv/bin/python benchmarks/bench_realspeech.py [--checkpoint DIR|shipped ...] [--only clean|degraded]
-     [--limit N] [--out report.md]
+Run: .venv/bin/python benchmarks/bench_realspeech.py [--checkpoint DIR|shipped ...] [--stream DIR|shipped ...]
+     [--only clean|degraded] [--limit N] [--out report.md]
+
+`--stream` scores a streaming model (talkstyle.stream) beside the offline ones: the audio is fed in
+40 ms chunks as a live microphone would, and the frames a listener would have seen are scored.
 
 Recordings and transcripts: benchmarks/realspeech/transcripts.tsv (../shared/realspeech and speech
 shipped in registry packages; a missing one is skipped with a note). The clean audio is force-aligned
@@ -40,6 +43,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--checkpoint", action="append", default=None,
                    help="model folder, or 'shipped' (default); repeat to compare models side by side")
+    p.add_argument("--stream", action="append", default=[],
+                   help="streaming model folder, or 'shipped'; repeat to compare (fed in --chunk-ms chunks)")
+    p.add_argument("--chunk-ms", type=float, default=40.0, help="chunk size for the --stream models")
     p.add_argument("--only", choices=("clean", "degraded"), default=None, help="score one condition only")
     p.add_argument("--limit", type=int, default=None, help="first N recordings only")
     p.add_argument("--out", type=Path, default=None, help="write the markdown report here")
@@ -52,6 +58,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def checkpoint_name(ckpt: str | None) -> str:
     return "talkstyle " + ("shipped" if ckpt is None else ckpt)
+
+
+def stream_name(ckpt: str | None) -> str:
+    return "talkstyle streaming " + ("shipped" if ckpt is None else ckpt)
 
 
 def fmt(value: float, spec: str) -> str:
@@ -71,14 +81,16 @@ def main(argv: list[str] | None = None) -> None:
     from talkstyle.eval.lipsync import phone_gaps, pooled
     from talkstyle.eval.realspeech import AlignmentCache, envelope_jaw, load_recordings, phone_mouth, speaking_rate
     from talkstyle.face.rig import FaceRig
+    from talkstyle.stream import animate_stream
 
     torch.set_num_threads(1)
     started = time.perf_counter()
     checkpoints = [None if c in (None, "shipped") else c for c in (args.checkpoint or [None])]
     models = [(checkpoint_name(c), c) for c in checkpoints]
-    if len({name for name, _ in models}) < len(models):
-        raise TalkstyleError("the same --checkpoint is given twice")
-    systems = [name for name, _ in models] + [ENVELOPE, PHONES]
+    streams = [(stream_name(c), c) for c in (None if c == "shipped" else c for c in args.stream)]
+    if len({name for name, _ in models + streams}) < len(models) + len(streams):
+        raise TalkstyleError("the same --checkpoint or --stream is given twice")
+    systems = [name for name, _ in models + streams] + [ENVELOPE, PHONES]
     conditions = [args.only] if args.only else ["clean", "degraded"]
 
     recordings, audio, skipped = [], {}, []
@@ -118,6 +130,9 @@ def main(argv: list[str] | None = None) -> None:
                 heard, _ = far_field(clean, args.seed * 1_000_003 + zlib.crc32(rec.id.encode()), others)
             for name, ckpt in models:
                 motion = animate(heard, PROMPT, checkpoint=ckpt, progress=False)
+                gaps[name, cond][rec.id] = phone_gaps(rig.mouth_opening(motion), motion.fps, phones, clean)
+            for name, ckpt in streams:
+                motion = animate_stream(heard, PROMPT, ckpt, chunk_seconds=args.chunk_ms / 1000)
                 gaps[name, cond][rec.id] = phone_gaps(rig.mouth_opening(motion), motion.fps, phones, clean)
             gaps[ENVELOPE, cond][rec.id] = phone_gaps(rig.mouth_opening(envelope_jaw(heard, n)), 25.0, phones, clean)
             gaps[PHONES, cond][rec.id] = reference       # from the clean alignment: same for both copies

@@ -1,9 +1,11 @@
 """Figure: the inner-lip gap on one benchmark recording, with its p/b/m and open vowels marked.
 
 Run: .venv/bin/python scripts/realspeech_figure.py [--id pyannote_call] [--start 12] [--seconds 8]
-     [--checkpoint DIR] [-o docs/realspeech_gap.png]
+     [--checkpoint DIR] [--stream DIR|shipped] [-o docs/realspeech_gap.png]
 Curves: talkstyle on the clean and on the degraded audio, and both baselines, against the phones
-that score them (the cached alignment of benchmarks/bench_realspeech.py).
+that score them (the cached alignment of benchmarks/bench_realspeech.py); with --stream also the
+streaming model on the clean audio fed in 40 ms chunks (docs/stream_gap.png:
+--id LJ001-0001 --start 0 --seconds 9.7 --stream shipped -o docs/stream_gap.png).
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ def main() -> None:
     p.add_argument("--start", type=float, default=12.0)
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--checkpoint", default=None)
+    p.add_argument("--stream", default=None, help="streaming model folder or 'shipped': add its curve")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--out", type=Path, default=ROOT / "docs" / "realspeech_gap.png")
     args = p.parse_args()
@@ -59,6 +62,10 @@ def main() -> None:
               "talkstyle (degraded audio)": animate(degraded, PROMPT, checkpoint=args.checkpoint, progress=False),
               "jaw = envelope (clean)": envelope_jaw(clean, n),
               "aligned-phone mouth": phone_mouth(phones, n)}
+    if args.stream:
+        from talkstyle.stream import animate_stream
+
+        curves["streaming (clean, 40 ms chunks)"] = animate_stream(clean, PROMPT, None if args.stream == "shipped" else args.stream)
     t = np.arange(n) / 25.0
     lo, hi = args.start, args.start + args.seconds
     fig, (ax_wave, ax) = plt.subplots(2, 1, figsize=(13, 5.5), sharex=True, height_ratios=[1, 3])
@@ -76,18 +83,19 @@ def main() -> None:
             bil = ph.symbol in BILABIALS
             ax.axvspan(ph.start, ph.end, color="0.75" if bil else "khaki", alpha=0.7, lw=0)
             ax.text((ph.start + ph.end) / 2, 0.3 if bil else 14.0, ph.symbol, ha="center", fontsize=7)
-    for (name, motion), style in zip(curves.items(), ["-", "--", ":", "-"]):
+    for (name, motion), style in zip(curves.items(), ["-", "--", ":", "-", "-"]):
         gap = rig.mouth_opening(motion)
-        ax.plot(t, gap, style, lw=1.4 if "talkstyle" in name else 1.0, label=name,
+        ax.plot(t[:len(gap)], gap[:len(t)], style, lw=1.4 if "talkstyle" in name or "streaming" in name else 1.0, label=name,
                 color={"talkstyle (clean audio)": "tab:blue", "talkstyle (degraded audio)": "tab:red",
-                       "jaw = envelope (clean)": "tab:green"}.get(name, "0.2"))
+                       "jaw = envelope (clean)": "tab:green",
+                       "streaming (clean, 40 ms chunks)": "tab:purple"}.get(name, "0.2"))
     ax.axhline(CLOSED_MM, color="k", lw=0.6, ls="-.")
     ax.text(lo, CLOSED_MM + 0.2, f"closed < {CLOSED_MM} mm", fontsize=7)
     ax.set_xlim(lo, hi)
     ax.set_ylim(0, 15)
     ax.set_xlabel("s")
     ax.set_ylabel("inner-lip gap (mm)")
-    ax.legend(loc="upper right", fontsize=8, ncol=4)
+    ax.legend(loc="upper right", fontsize=8, ncol=5 if args.stream else 4)
     fig.tight_layout()
     fig.savefig(args.out, dpi=110)
     print(f"wrote {args.out}")

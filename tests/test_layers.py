@@ -4,8 +4,8 @@ Bottom up (README, "Design"):
     errors, atomic, plain, assets/, validate, native_log | face/, vocab/, audio/io   the shared ground
     render/, export/, audio/, text/                            media and encoders
     model/                                                     the style generator, knows nothing of data
-    pipeline, head_motion, style_control                       inference: the one generation path
-    data/, eval/, train, distributed                           the data engine, evaluation, training
+    pipeline, head_motion, style_control, stream               inference: the one generation path, streaming
+    data/, eval/, train, distributed, train_stream             the data engine, evaluation, training
     animate, commands/, cli                                    the user's entry points
 A module may import its own layer and the ones below, with the exceptions listed here.
 """
@@ -22,8 +22,8 @@ LAYERS = [
     {"errors", "atomic", "plain", "assets", "validate", "native_log", "face", "vocab", "audio.io", "__init__"},
     {"render", "export", "audio", "text"},
     {"model"},
-    {"pipeline", "head_motion", "style_control"},
-    {"data", "eval", "train", "distributed"},
+    {"pipeline", "head_motion", "style_control", "stream", "stream_onnx"},
+    {"data", "eval", "train", "distributed", "train_stream"},
     {"animate", "commands", "cli", "__main__"},
 ]
 

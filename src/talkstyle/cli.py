@@ -16,7 +16,7 @@ import typer
 for _var, _value in (("GLOG_minloglevel", "2"), ("TF_CPP_MIN_LOG_LEVEL", "3"), ("ABSL_MIN_LOG_LEVEL", "2")):
     os.environ.setdefault(_var, _value)
 
-from .commands import capture, data, evaluate, export, generate, media, retarget, synth  # noqa: E402
+from .commands import capture, data, evaluate, export, generate, media, retarget, stream, synth  # noqa: E402
 from .errors import TalkstyleError  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -43,6 +43,9 @@ app.command("train-contact")(generate.train_contact)
 app.command("export-checkpoint")(generate.export_checkpoint)
 app.command()(evaluate.evaluate)
 app.command("train-variant")(evaluate.train_variant)
+app.command("train-stream")(stream.train_stream)
+app.command("export-stream")(stream.export_stream)
+app.command("export-onnx")(stream.export_onnx)
 
 
 INTERRUPTED = "interrupted (Ctrl-C): rerun the same command to resume"
