@@ -165,7 +165,8 @@ class TalkstylePipeline:
         """The pipeline saved in `folder` (default: the shipped model): config.json and
         model.safetensors for the generator, pipeline.json for the rest (defaults without one)."""
         folder = Path(folder) if folder is not None else DEFAULT_CHECKPOINT
-        generator = load_generator(folder)
+        with torch_threads(1):      # many tiny tensors: thread start-up would cost 10x the work
+            generator = load_generator(folder)
         config = read_pipeline_config(folder)
         if config["text_encoder"] != TextEncoder.name:
             raise TalkstyleError(f"{folder / PIPELINE_FILE} asks for the text encoder {config['text_encoder']!r}; "
