@@ -44,7 +44,7 @@ def site(tmp_path_factory):
         yield url, mic, root
 
 
-def face_pixels(png: bytes, box=(20, 56, 560, 560)) -> float:
+def face_pixels(png: bytes, box=(20, 56, 500, 500)) -> float:
     """Share of the 3D view's pixels that are not its background: the face drawn there."""
     import matplotlib.image as mpimg
 

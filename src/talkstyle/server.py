@@ -14,7 +14,8 @@ WebSocket protocol. Client -> server: binary messages are audio, float32 little-
     {"type": "style", "prompt": "A woman speaks with a strong happy expression"}   (or "ref": NAME, or neither: no style)
     {"type": "flush"}           end of an utterance: the last frames, then a fresh stream
 Server -> client, JSON: {"type": "ready", "fps", "latency", "names"} once, then
-    {"type": "frames", "frames": [Frame.to_json(), ...], "ms": compute time} per audio message that completed frames,
+    {"type": "frames", "frames": [Frame.to_json(), ...], "samples": audio samples received in this stream when
+     they were computed, "ms": compute time} per audio message that completed frames,
     {"type": "style", "style": description} when a style took effect, {"type": "flushed"} after a flush,
     {"type": "error", "message": "..."} for bad input; the connection stays usable.
 Each connection has its own StreamAnimator (they share the model's weights); its work runs in a
@@ -157,6 +158,7 @@ class Server:
         ws = web.WebSocketResponse(max_msg_size=MAX_CHUNK_SECONDS * 16000 * 4 + 1024, heartbeat=20)
         await ws.prepare(request)
         animator = await asyncio.to_thread(StreamAnimator, None, self.checkpoint, threads=self.threads)
+        received = [0]                               # samples of the current stream (frames messages report it)
         self.sessions += 1
         try:
             await ws.send_json({"type": "ready", "fps": self.fps, "latency": animator.latency,
@@ -164,9 +166,9 @@ class Server:
             async for msg in ws:
                 try:
                     if msg.type == WSMsgType.BINARY:
-                        await self._audio(ws, animator, msg.data)
+                        await self._audio(ws, animator, msg.data, received)
                     elif msg.type == WSMsgType.TEXT:
-                        await self._command(ws, animator, msg.data)
+                        await self._command(ws, animator, msg.data, received)
                     elif msg.type == WSMsgType.ERROR:
                         break
                 except TalkstyleError as e:          # bad input from this client: say so, keep streaming
@@ -177,17 +179,18 @@ class Server:
             self.sessions -= 1                       # the animator (all stream state) goes with this frame
         return ws
 
-    async def _audio(self, ws, animator, data: bytes) -> None:
+    async def _audio(self, ws, animator, data: bytes, received: list[int]) -> None:
         if len(data) % 4:
             raise TalkstyleError(f"audio messages are float32 samples: {len(data)} bytes is not a multiple of 4")
         samples = np.frombuffer(data, "<f4")
         t0 = time.perf_counter()
         frames = await asyncio.to_thread(animator.push, samples)
+        received[0] += len(samples)
         if frames and not ws.closed:
-            await ws.send_json({"type": "frames", "frames": [f.to_json() for f in frames],
+            await ws.send_json({"type": "frames", "frames": [f.to_json() for f in frames], "samples": received[0],
                                 "ms": round(1000 * (time.perf_counter() - t0), 1)})
 
-    async def _command(self, ws, animator, text: str) -> None:
+    async def _command(self, ws, animator, text: str, received: list[int]) -> None:
         try:
             message = json.loads(text)
         except json.JSONDecodeError:
@@ -196,7 +199,9 @@ class Server:
         if kind == "flush":
             frames = await asyncio.to_thread(animator.flush)
             if frames:
-                await ws.send_json({"type": "frames", "frames": [f.to_json() for f in frames], "ms": 0})
+                await ws.send_json({"type": "frames", "frames": [f.to_json() for f in frames], "samples": received[0],
+                                    "ms": 0})
+            received[0] = 0
             await ws.send_json({"type": "flushed"})
         elif kind == "style":
             style, description = self._style(message)

@@ -44,7 +44,13 @@ function show(gltf) {
   const size = box.getSize(new THREE.Vector3());
   camera.position.set(centre.x, centre.y, centre.z + 0.62 * Math.max(size.x, size.y) / Math.tan(THREE.MathUtils.degToRad(11)));
   camera.lookAt(centre);
-  face = { gltf, root, mesh, head: root.getObjectByName('head') || root };
+  // The mask has open eyes and mouth: a dark backing behind it stands for the inside of the head.
+  const backing = new THREE.Mesh(new THREE.CircleGeometry(0.36 * size.x, 48), new THREE.MeshBasicMaterial({ color: 0x2a1414 }));
+  backing.position.set(centre.x, centre.y, box.min.z + 0.35 * size.z);
+  const head = root.getObjectByName('head') || root;
+  root.updateMatrixWorld(true);
+  head.attach(backing);                             // turns with the head
+  face = { gltf, root, mesh, head };
   return face;
 }
 
@@ -76,10 +82,10 @@ function connect() {
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
     if (msg.type === 'ready') {
-      names = msg.names; info = msg; state.ready = true;
+      names = msg.names; state.ready = true;
       setStatus(`connected · ${msg.fps} fps · model latency ${(1000 * msg.latency).toFixed(0)} ms`);
     } else if (msg.type === 'frames') {
-      for (const f of msg.frames) onFrame(f, msg.ms);
+      for (const f of msg.frames) onFrame(f, msg);
     } else if (msg.type === 'style') {
       state.styles.push(msg.style);
       $('style').textContent = `style: ${msg.style}`;
@@ -90,19 +96,18 @@ function connect() {
   };
 }
 
-function onFrame(f, ms) {
+function onFrame(f, msg) {
   state.frames += 1;
   const k = names.indexOf('jawOpen');
   state.jaw[f.i] = f.w[k];
-  // Chunk -> frame: from sending the audio this frame waited for to its arrival here.
-  const need = (f.i + 1) * SAMPLES_PER_FRAME + Math.round(info.latency * 16000);
-  const sent = sentLog.find((e) => e[0] >= need);
+  // Chunk -> frame: from sending the chunk that completed this frame (the server says which) to now.
+  const sent = sentLog.find((e) => e[0] >= msg.samples);
   if (sent) state.latencyMs.push(performance.now() - sent[1]);
   pending = f;                                      // drawn at the next animation frame
   if (state.frames % 10 === 0) {
     const lat = state.latencyMs.slice(-50).sort((a, b) => a - b);
     $('stats').textContent = `${state.frames} frames · chunk→frame median ${lat.length ? lat[lat.length >> 1].toFixed(0) : '?'} ms` +
-      ` · server ${ms} ms/chunk`;
+      ` · server ${msg.ms} ms/chunk`;
   }
 }
 
