@@ -185,12 +185,13 @@ async function loadTake(name) {
   }
   take = { name, mixer, clip, curves, times: track.times };
   const audio = $('audio');
-  audio.src = meta.files.includes('motion.npz') ? `/takes/${encodeURIComponent(name)}/audio.wav`
-    : meta.files.includes('preview.mp4') ? `/takes/${encodeURIComponent(name)}/preview.mp4` : '';
+  const src = meta.files.includes('motion.npz') ? `/takes/${encodeURIComponent(name)}/audio.wav`
+    : meta.files.includes('preview.mp4') ? `/takes/${encodeURIComponent(name)}/preview.mp4` : null;
+  if (src) audio.src = src; else audio.removeAttribute('src');          // no audio: played on the clock
   mixer.setTime(0);
   state.take = { name, frames: track.times.length, duration: clip.duration };
   $('takeinfo').textContent = `${name}: ${clip.duration.toFixed(1)} s, ${track.times.length} frames` +
-    (audio.src ? '' : ' (no audio: write motion.npz or preview.mp4)');
+    (src ? '' : ' (no audio: write motion.npz or preview.mp4)');
   drawCurves(0);
 }
 
@@ -198,7 +199,7 @@ $('take').onchange = () => loadTake($('take').value);
 $('play').onclick = async () => {
   if (!take) await loadTake($('take').value);
   const audio = $('audio');
-  if (audio.src) { audio.currentTime = 0; audio.play(); } else take.start = performance.now();
+  if (audio.hasAttribute('src')) { audio.currentTime = 0; audio.play(); } else take.start = performance.now();
 };
 
 function drawCurves(now) {
@@ -244,7 +245,7 @@ async function main() {
   renderer.setAnimationLoop(() => {
     if (take && face && face.gltf !== live.gltf) {
       const audio = $('audio');
-      const t = audio.src ? audio.currentTime : take.start ? (performance.now() - take.start) / 1000 : 0;
+      const t = audio.hasAttribute('src') ? audio.currentTime : take.start ? (performance.now() - take.start) / 1000 : 0;
       take.mixer.setTime(Math.min(t, take.clip.duration));
       drawCurves(t);
     } else {
