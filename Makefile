@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 OUT ?= demo_out
 
-.PHONY: demo test test-fast lint install install-test voices bench clean
+.PHONY: demo test test-fast lint install install-test voices web browser serve bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -30,6 +30,18 @@ $(TEST_STAMP): $(STAMP)
 VOICE_PACKAGES := festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts flite
 voices:
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends $(VOICE_PACKAGES)
+
+# The `talkstyle serve` page's 3D view: three.js from npm, served by talkstyle from .venv/node.
+web: $(STAMP)
+	npm install --prefix $(VENV)/node --silent --no-audit --no-fund three@0.187.0
+
+# Headless Chromium (Debian's package): the browser tests of `talkstyle serve` (skipped without it)
+# and scripts/serve_screenshot.py.
+browser:
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends chromium
+
+serve: web
+	$(BIN)/talkstyle serve
 
 install: $(STAMP)
 install-test: $(TEST_STAMP)

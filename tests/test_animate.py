@@ -107,6 +107,56 @@ def test_cli_errors_are_one_line_and_leave_no_output(tmp_path, talkstyle, user_e
     assert not out.exists()
 
 
+def test_outputs_choose_the_files_and_drop_an_earlier_runs_others(tmp_path, tiny_checkpoint):
+    animate(SPEECH, PROMPT, checkpoint=tiny_checkpoint, out_dir=tmp_path, settings=FAST, progress=False,
+            outputs=("npz", "mp4", "csv", "glb"))
+    animate(SPEECH, PROMPT, checkpoint=tiny_checkpoint, out_dir=tmp_path, settings=FAST, progress=False,
+            outputs=("glb", "npz"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["face.glb", "motion.npz"]   # no mix of two runs
+    with pytest.raises(TalkstyleError, match="--outputs takes"):
+        animate(SPEECH, PROMPT, checkpoint=tiny_checkpoint, out_dir=tmp_path, outputs=("npz", "fbx"))
+
+
+def test_batch_animates_a_folder_with_one_model_load_and_resumes(tmp_path, tiny_checkpoint):
+    from talkstyle.animate import _pipeline, animate_folder
+
+    audio = load_audio(SPEECH)[:16000 * 2]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    sf.write(str(folder / "a.wav"), audio, 16000)
+    sf.write(str(folder / "b.flac"), audio[::-1].copy(), 16000)
+    (folder / "c.wav").write_bytes(b"RIFF not really a wav")
+    (folder / "notes.txt").write_text("not audio")
+    _pipeline.cache_clear()
+    said: list[str] = []
+    done, skipped, failed = animate_folder(folder, tmp_path / "out", style=PROMPT, checkpoint=tiny_checkpoint,
+                                           settings=FAST, progress=False, outputs=("npz", "csv"), say=said.append)
+    assert [p.name for p in done] == ["a.wav", "b.flac"] and not skipped and list(failed) == [folder / "c.wav"]
+    assert _pipeline.cache_info().misses == 1                       # the model loaded once
+    assert sorted(p.name for p in (tmp_path / "out" / "a").iterdir()) == ["livelink.csv", "motion.npz"]
+    assert not (tmp_path / "out" / "c").exists() and any("c.wav" in s for s in said)
+    done, skipped, failed = animate_folder(folder, tmp_path / "out", style=PROMPT, checkpoint=tiny_checkpoint,
+                                           settings=FAST, progress=False, outputs=("npz", "csv"), say=said.append)
+    assert not done and [p.name for p in skipped] == ["a.wav", "b.flac"] and len(failed) == 1
+    with pytest.raises(TalkstyleError, match="prompt is empty"):      # style errors stop before any file
+        animate_folder(folder, tmp_path / "out2", style="  ", checkpoint=tiny_checkpoint)
+    assert not (tmp_path / "out2").exists()
+
+
+def test_cli_batch_and_outputs(tmp_path, talkstyle, user_error, tiny_checkpoint):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    sf.write(str(folder / "one.wav"), load_audio(SPEECH)[:16000], 16000)
+    r = talkstyle("animate", "-a", folder, "--style", PROMPT, "--checkpoint", tiny_checkpoint, "--steps", "2",
+                  "--outputs", "glb", "-o", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    assert "1 animated" in r.stdout and (tmp_path / "out" / "one" / "face.glb").is_file()
+    user_error(talkstyle("animate", "-a", SPEECH, "--style", PROMPT, "--outputs", "npz,gif", "-o", tmp_path / "o2"),
+               "--outputs takes")
+    (folder / "one.wav").unlink()
+    user_error(talkstyle("animate", "-a", folder, "--style", PROMPT, "-o", tmp_path / "o3"), "no audio files")
+
+
 def test_shipped_model_lip_syncs_real_speech():
     """The bundled model on human speech: the mouth opens with the voice and rests in the pauses."""
     assert (DEFAULT_CHECKPOINT / "model.safetensors").stat().st_size < 20e6

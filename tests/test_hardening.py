@@ -354,7 +354,8 @@ def test_15_checkpoints_readable_by_others_and_folder_inputs(talkstyle, tmp_path
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "m.safetensors").stat().st_mode) == 0o644
-    assert_one_error(talkstyle("animate", "--audio", tmp_path, "-o", tmp_path / "o"), "is a folder, not a file")
+    # A folder as --audio is a batch (issue 18): one without audio files says so.
+    assert_one_error(talkstyle("animate", "--audio", tmp_path, "-o", tmp_path / "o"), "no audio files")
     assert_one_error(talkstyle("export", tmp_path, "-o", tmp_path / "x.csv"), "is a folder, not a file")
 
 

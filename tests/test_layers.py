@@ -6,7 +6,7 @@ Bottom up (README, "Design"):
     model/                                                     the style generator, knows nothing of data
     pipeline, head_motion, style_control, stream               inference: the one generation path, streaming
     data/, eval/, train, distributed, train_stream             the data engine, evaluation, training
-    animate, commands/, cli                                    the user's entry points
+    animate, server, commands/, cli                            the user's entry points
 A module may import its own layer and the ones below, with the exceptions listed here.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ LAYERS = [
     {"model"},
     {"pipeline", "head_motion", "style_control", "stream", "stream_onnx"},
     {"data", "eval", "train", "distributed", "train_stream"},
-    {"animate", "commands", "cli", "__main__"},
+    {"animate", "server", "web", "commands", "cli", "__main__"},
 ]
 
 # Within a layer, who may not import whom.

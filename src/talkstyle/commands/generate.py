@@ -9,8 +9,11 @@ import typer
 
 def animate(
     ctx: typer.Context,
-    audio: Path = typer.Option(..., "--audio", "-a", help="Speech (or singing) audio: any file ffmpeg reads, any length."),
+    audio: Path = typer.Option(..., "--audio", "-a", help="Speech (or singing) audio: any file ffmpeg reads, any length; "
+                               "or a folder of audio files (batch: one model load, OUT/<name>/ per file, resumable)."),
     out: Path = typer.Option(..., "-o", "--out", help="Output folder: motion.npz, preview.mp4, livelink.csv, face.glb."),
+    outputs: str = typer.Option("npz,mp4,csv,glb", help="What to write, comma-separated: npz (motion.npz), mp4 "
+                                "(preview.mp4, the slow one), csv (livelink.csv), glb (face.glb)."),
     style: Optional[List[str]] = typer.Option(None, "--style", "-s", help='Style prompt, e.g. "A man speaks with a low happy '
                                               'expression". Repeat to blend prompts (see --mix).'),
     style_ref: Optional[List[Path]] = typer.Option(None, "--style-ref", help="Reference clip whose style to follow: motion "
@@ -45,7 +48,7 @@ def animate(
     """Animate a face from speech, in the style of a prompt and/or a reference clip, or a timeline of styles."""
     import warnings
 
-    from ..animate import Settings, animate as run
+    from ..animate import Settings, animate as run, animate_folder, parse_outputs
     from ..errors import TalkstyleError
     from ..style_control import parse_mix
 
@@ -55,14 +58,23 @@ def animate(
     if len(styles_at) != len(times):
         raise TalkstyleError(f'--style-at takes a time and a style (--style-at 12.5 "She becomes furious"); '
                              f"got {len(times)} time(s) and {len(styles_at)} style(s)")
+    kinds = parse_outputs(outputs)
+    options = dict(style=style or None, style_ref=style_ref or None, checkpoint=checkpoint, threads=threads,
+                   settings=Settings(cfg_audio=cfg_audio, cfg_style=cfg_style, steps=steps, sampler=sampler,
+                                     seed=seed, head_words=head_words, lip_contact=lip_contact),
+                   mix=parse_mix(mix) if mix is not None else None, intensity=intensity, edit=edit,
+                   style_at=list(zip(times, styles_at)), timeline=timeline, transition=transition, outputs=kinds)
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.showwarning = lambda msg, *a, **k: typer.echo(f"warning: {msg}", err=True)
-        motion = run(audio, style or None, style_ref or None, checkpoint=checkpoint, out_dir=out,
-                     settings=Settings(cfg_audio=cfg_audio, cfg_style=cfg_style, steps=steps, sampler=sampler,
-                                       seed=seed, head_words=head_words, lip_contact=lip_contact), threads=threads,
-                     mix=parse_mix(mix) if mix is not None else None, intensity=intensity, edit=edit,
-                     style_at=list(zip(times, styles_at)), timeline=timeline, transition=transition)
+        if audio.is_dir():
+            done, skipped, failed = animate_folder(audio, out, say=lambda t: typer.echo(t, err=True), **options)
+            typer.echo(f"{len(done)} animated, {len(skipped)} already done (skipped), {len(failed)} failed -> {out}/")
+            if failed:
+                raise TalkstyleError(f"{len(failed)} of {len(done) + len(skipped) + len(failed)} files failed: "
+                                     + ", ".join(f.name for f in failed))
+            return
+        motion = run(audio, out_dir=out, **options)
     typer.echo(f"{motion.num_frames} frames ({motion.duration:.1f} s) -> {out}/")
 
 

@@ -266,36 +266,44 @@ class HeadParts:
         return cls(rig, parts, {"left": cl, "right": cr})
 
     def pose(self, weights: np.ndarray, head: np.ndarray | None = None) -> np.ndarray:
-        """(T,52) weights [+ (T,3) head] -> (T, N, 3) float32 part vertices in mm."""
+        """(T,52) weights [+ (T,3) head] -> (T, N, 3) float32 part vertices in mm. In float32 with
+        batched matrix products: a preview poses 14k vertices per frame."""
         w = np.asarray(weights, np.float64)
         T = len(w)
         head = np.zeros((T, 3)) if head is None else np.asarray(head, np.float64)
         rig = self.rig
-        V = np.broadcast_to(self.vertices.astype(np.float64), (T, *self.vertices.shape)).copy()
+        V = np.broadcast_to(self.vertices.astype(np.float32), (T, *self.vertices.shape)).copy()
         # Eyes: turn about their centres (pitch about x, then yaw about y).
         for side, (yaw, pitch) in ((s, g.T) for s, g in gaze_angles(w).items()):
-            idx, c = self.follows[f"eye_{side}"], self.eye_centres[side]
-            Rm = head_rotation(np.stack([pitch, yaw, np.zeros(T)], 1))
-            V[:, idx] = np.einsum("tij,tvj->tvi", Rm, V[:, idx] - c) + c
+            _rotate(V, self.follows[f"eye_{side}"], head_rotation(np.stack([pitch, yaw, np.zeros(T)], 1)),
+                    self.eye_centres[side])
         # Tongue out: the tip slides forward and a little down; the root stays.
         idx = self.follows["tongue"]
-        out = w[:, INDEX["tongueOut"], None] * self._tip[None]
+        out = (w[:, INDEX["tongueOut"], None] * self._tip[None]).astype(np.float32)
         V[:, idx, 2] += TONGUE_OUT_MM * out
         V[:, idx, 1] -= 3.0 * out
         # Jaw: the chin's shifts, then the hinge (as the rig's lower face).
         jaw_idx = np.r_[self.follows["jaw"], idx]
         shift = sum(w[:, INDEX[n], None] * d for n, d in self.jaw_shift.items())
-        V[:, jaw_idx] += shift[:, None]
+        V[:, jaw_idx] += shift[:, None].astype(np.float32)
         theta = w[:, INDEX["jawOpen"]] * rig.jaw_max
-        c, s = np.cos(theta)[:, None], np.sin(theta)[:, None]
-        y, z = V[:, jaw_idx, 1] - rig.hinge[1], V[:, jaw_idx, 2] - rig.hinge[2]
-        V[:, jaw_idx, 1] = y * c - z * s + rig.hinge[1]
-        V[:, jaw_idx, 2] = y * s + z * c + rig.hinge[2]
+        c, s = np.cos(theta), np.sin(theta)
+        one, zero = np.ones(T), np.zeros(T)
+        hinge = np.stack([one, zero, zero, zero, c, -s, zero, s, c], -1).reshape(T, 3, 3)   # about x
+        _rotate(V, jaw_idx, hinge, np.array([0.0, rig.hinge[1], rig.hinge[2]]))
         # Head about the neck pivot; the neck takes half of it.
-        pivot = rig.neck_pivot.astype(np.float64)
         neck = self.follows["neck"]
-        rest = np.setdiff1d(np.arange(V.shape[1]), neck)
-        for idx, share in ((rest, 1.0), (neck, 0.5)):
-            Rm = head_rotation(head * share)
-            V[:, idx] = np.einsum("tij,tvj->tvi", Rm, V[:, idx] - pivot) + pivot
-        return V.astype(np.float32)
+        neck_rest = V[:, neck]
+        pivot = rig.neck_pivot.astype(np.float32)
+        V -= pivot
+        V = np.matmul(V, head_rotation(head).transpose(0, 2, 1).astype(np.float32), out=V)
+        V += pivot
+        V[:, neck] = neck_rest
+        _rotate(V, neck, head_rotation(head * 0.5), pivot)
+        return V
+
+
+def _rotate(V: np.ndarray, idx: np.ndarray, rotations: np.ndarray, centre: np.ndarray) -> None:
+    """V[:, idx] turned in place by per-frame `rotations` (T,3,3) about `centre`."""
+    c = np.asarray(centre, np.float32)
+    V[:, idx] = (V[:, idx] - c) @ rotations.transpose(0, 2, 1).astype(np.float32) + c

@@ -24,18 +24,32 @@ def caption(frame: np.ndarray, text: str) -> np.ndarray:
     return out
 
 
+POSE_CHUNK = 25     # frames of head parts posed at once: fastest per frame, and bounded memory
+
+
+def _posed_parts(renderer: Renderer, motion: FaceMotion, t: int, cache: dict) -> np.ndarray | None:
+    """The head parts of `motion` at frame t, posed POSE_CHUNK frames at a time."""
+    if renderer.parts is None:
+        return None
+    start = t - t % POSE_CHUNK
+    if cache.get("start") != start:
+        cache["start"] = start
+        cache["parts"] = renderer.parts.pose(motion.weights[start:start + POSE_CHUNK], motion.head[start:start + POSE_CHUNK])
+    return cache["parts"][t - start]
+
+
 def _frames(motions: Sequence[FaceMotion], captions: Sequence[str] | None, renderer: Renderer, columns: int):
     rig = renderer.rig
     n = max(len(m) for m in motions)
     verts = [rig.decode(m) for m in motions]
-    parts = [renderer.parts.pose(m.weights, m.head) if renderer.parts is not None else None for m in motions]
+    caches: list[dict] = [{} for _ in motions]
     rows = -(-len(motions) // columns)
     s = renderer.size
     for t in range(n):
         canvas = np.zeros((rows * s, columns * s, 3), np.uint8)
         for i, v in enumerate(verts):
             f = min(t, len(v) - 1)
-            img = renderer.render_frame(v[f], None if parts[i] is None else parts[i][f])
+            img = renderer.render_frame(v[f], _posed_parts(renderer, motions[i], f, caches[i]))
             if captions:
                 img = caption(img, captions[i])
             r, c = divmod(i, columns)

