@@ -92,15 +92,20 @@ def load_state(out: Path, model: StyleGenerator, ema: StyleGenerator, opt: torch
     state = load_file(str(out / "train_state.safetensors"))
     load_weights(model, {k[6:]: v for k, v in state.items() if k.startswith("model.")}, str(out))
     load_weights(ema, load_file(str(out / "model.safetensors")), str(out))
+    restore_optimizer(opt, state)
+    torch.set_rng_state(state["torch_rng"])
+    rng.bit_generator.state = json.loads(bytes(state["np_rng"].tolist()).decode())
+    return int(state["step"])
+
+
+def restore_optimizer(opt: torch.optim.Optimizer, state: dict[str, torch.Tensor]) -> None:
+    """Load the Adam moments saved as `opt.<param index>.<name>` tensors of a train_state file."""
     opt_state = opt.state_dict()
     for key, v in state.items():
         if key.startswith("opt."):
             _, i, name = key.split(".", 2)
             opt_state["state"].setdefault(int(i), {})[name] = v
     opt.load_state_dict(opt_state)
-    torch.set_rng_state(state["torch_rng"])
-    rng.bit_generator.state = json.loads(bytes(state["np_rng"].tolist()).decode())
-    return int(state["step"])
 
 
 def trim_log(path: Path, step: int) -> float:

@@ -35,7 +35,7 @@ from .model.generator import SEALED_MM, motion_to_array
 from .model.lips import LipGap
 from .model.stream import StreamConfig, StreamNet, load_stream, read_stream_config, save_stream
 from .pipeline import TalkstylePipeline, torch_threads
-from .train import ema_update, lr_at
+from .train import ema_update, lr_at, restore_optimizer
 
 PART = 40                       # clips per targets part (the unit of resuming stage 1)
 STYLE_MODES = ("prompt", "reference", "none")
@@ -305,12 +305,7 @@ def resume(out: Path, net: StreamNet, ema: StreamNet, opt: torch.optim.Optimizer
     state = load_file(str(out / "train_state.safetensors"))
     load_weights(net, {k[6:]: v for k, v in state.items() if k.startswith("model.")}, str(out))
     ema.load_state_dict(load_stream(out).state_dict())
-    opt_state = opt.state_dict()
-    for key, v in state.items():
-        if key.startswith("opt."):
-            _, i, name = key.split(".", 2)
-            opt_state["state"].setdefault(int(i), {})[name] = v
-    opt.load_state_dict(opt_state)
+    restore_optimizer(opt, state)
     rng.bit_generator.state = json.loads(bytes(state["np_rng"].tolist()).decode())
     return int(state["step"])
 
