@@ -12,9 +12,9 @@ import soundfile as sf
 
 from talkstyle import assets
 from talkstyle.audio.io import load_audio
-from talkstyle.face.motion import FaceMotion
 
 from cdp import MISSING, Chromium, chromium_path
+from serve_takes import need_three, write_take
 
 pytestmark = [pytest.mark.slow,       # starts the server's model and a browser: 15-40 s
               pytest.mark.skipif(chromium_path() is None, reason=MISSING)]
@@ -24,22 +24,15 @@ BACKGROUND = np.array([0x30, 0x33, 0x3B])    # the 3D view's clear colour (web/a
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from talkstyle.animate import write_outputs
-    from talkstyle.server import Library, Server, running, three_dir
+    from talkstyle.server import Library, Server, running
 
-    try:
-        three_dir()
-    except Exception as e:  # noqa: BLE001
-        pytest.skip(str(e))
+    need_three()
     root = tmp_path_factory.mktemp("browser")
     speech = load_audio(assets.path("demo_speech.wav"))
     # The fake microphone: 1 s of silence, then the real speech (Chromium loops the file).
     mic = root / "speech.wav"
     sf.write(str(mic), np.concatenate([np.zeros(16000, np.float32), speech]), 16000, subtype="PCM_16")
-    motion = FaceMotion.neutral(100)
-    motion.weights[:, 17] = 0.5 - 0.5 * np.cos(np.linspace(0, 6 * np.pi, 100))    # the jaw opens three times
-    motion.audio, motion.sample_rate = speech, 16000
-    write_outputs(motion, root / "takes" / "three_opens", progress=False, outputs=("npz", "glb"))
+    write_take(root / "takes" / "three_opens", 0.5 - 0.5 * np.cos(np.linspace(0, 6 * np.pi, 100)), speech)  # jaw opens 3x
     with running(Server(Library(root / "takes"))) as url:
         yield url, mic, root
 

@@ -12,6 +12,8 @@ from talkstyle import assets
 from talkstyle.audio.io import load_audio
 from talkstyle.face.motion import FaceMotion
 
+from serve_takes import need_three, write_take
+
 pytestmark = pytest.mark.slow        # the server loads the streaming model and its teacher (5-10 s) once
 
 SPEECH = load_audio(assets.path("demo_speech.wav"))
@@ -19,18 +21,11 @@ SPEECH = load_audio(assets.path("demo_speech.wav"))
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from talkstyle.animate import write_outputs
-    from talkstyle.server import Library, Server, running, three_dir
+    from talkstyle.server import Library, Server, running
 
-    try:
-        three_dir()
-    except Exception as e:  # noqa: BLE001
-        pytest.skip(str(e))
+    need_three()
     root = tmp_path_factory.mktemp("serve")
-    motion = FaceMotion.neutral(50)
-    motion.weights[:, 17] = np.linspace(0, 1, 50)                   # jawOpen opens over the take
-    motion.audio, motion.sample_rate = SPEECH[:32000], 16000
-    write_outputs(motion, root / "takes" / "jaw", progress=False, outputs=("npz", "glb"))
+    write_take(root / "takes" / "jaw", np.linspace(0, 1, 50), SPEECH[:32000])     # jawOpen opens over the take
     (root / "refs").mkdir()
     FaceMotion.neutral(100).save(root / "refs" / "calm.npz")
     app = Server(Library(root / "takes", root / "refs"))
