@@ -269,7 +269,7 @@ def test_control_measures_find_the_half_way_time_and_blends():
 def test_exaggeration_keeps_the_closures_of_the_neutral_delivery():
     from talkstyle.face.arkit import INDEX
     from talkstyle.face.rig import FaceRig
-    from talkstyle.style_control import exaggerated_share, seal_lips, speech_frames
+    from talkstyle.style_control import exaggerated_share, keep_neutral_closures, speech_frames
 
     neutral = FaceMotion.neutral(30)
     nw = neutral.weights.copy()
@@ -278,12 +278,12 @@ def test_exaggeration_keeps_the_closures_of_the_neutral_delivery():
     loud = nw.copy()
     loud[:, INDEX["jawOpen"]] += 0.3                          # exaggerated: never closes
     loud[:, INDEX["mouthSmileLeft"]] = 0.8
-    sealed = seal_lips(FaceMotion(loud, neutral.head), neutral, np.ones(30))
+    sealed = keep_neutral_closures(FaceMotion(loud, neutral.head), neutral, np.ones(30))
     gap = FaceRig.default().mouth_opening(sealed)
     assert (gap[:8] < 1.0).all() and (gap[22:] < 1.0).all() and (gap[12:18] > 5).all()
     assert np.array_equal(sealed.weights[:, INDEX["mouthSmileLeft"]], loud[:, INDEX["mouthSmileLeft"]])
     for share, speech in ((np.zeros(30), None), (np.ones(30), np.zeros(30, bool))):     # not asked / a pause
-        assert np.array_equal(seal_lips(FaceMotion(loud, neutral.head), neutral, share, speech).weights, loud)
+        assert np.array_equal(keep_neutral_closures(FaceMotion(loud, neutral.head), neutral, share, speech).weights, loud)
     wav = np.zeros(16000, np.float32)
     wav[4000:8000] = 0.1 * np.sin(np.arange(4000) / 5)       # sound from 0.25 to 0.5 s
     speech = speech_frames(wav, 25)

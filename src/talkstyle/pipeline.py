@@ -31,15 +31,15 @@ from .atomic import write_text
 from .audio.features import AudioEncoder, get_audio_encoder, num_frames_for
 from .audio.io import SAMPLE_RATE
 from .errors import TalkstyleError
+from .face.lip_seal import seal_lips
 from .face.motion import FaceMotion
 from .head_motion import apply_head_words, smooth_head
 from .model.checkpoint import DEFAULT_CHECKPOINT, load_generator, read_config, save_checkpoint
 from .model.config import SAMPLERS
 from .model.generator import StyleGenerator, array_to_motion, motion_to_array
 from .plain import from_plain, to_plain
-from .face import lip_seal
 from .model.contact import LipContact
-from .style_control import (DEFAULT_TRANSITION, Timeline, build_timeline, exaggerated_share, neutral_timeline, seal_lips,
+from .style_control import (DEFAULT_TRANSITION, Timeline, build_timeline, exaggerated_share, neutral_timeline, keep_neutral_closures,
                             speech_frames, style_track, timeline_head_words, with_references)
 from .text.encoder import TextEncoder, get_text_encoder
 from .text.parse import analyze_prompt
@@ -218,7 +218,7 @@ class TalkstylePipeline:
         if self.lip_contact is not None and settings.lip_contact:
             with torch_threads(1):      # tiny; and a conv's sums differ in the last bit between thread counts
                 closure = self.lip_contact.closure(feats)
-            motion = dataclasses.replace(motion, weights=lip_seal.seal_lips(motion.weights, closure))
+            motion = dataclasses.replace(motion, weights=seal_lips(motion.weights, closure))
         if attributes is not None and settings.head_words:
             motion = apply_head_words(motion, attributes.head_motion, attributes.level, settings.seed)
         return motion
@@ -239,7 +239,7 @@ class TalkstylePipeline:
                 calm = style_track(self.generator, neutral_timeline(timeline), len(feats), self.fps,
                                    self.text_encoder.encode)
             neutral = self.generate(feats, calm.styles, settings, frame_weights=calm.weights)
-            motion = seal_lips(motion, neutral, share, speech)
+            motion = keep_neutral_closures(motion, neutral, share, speech)
         return timeline_head_words(motion, timeline, settings.seed) if settings.head_words else motion
 
     def __call__(self, audio: np.ndarray, style: str | Sequence[str] | None = None,

@@ -581,7 +581,7 @@ def speech_frames(wav: np.ndarray, num_frames: int, fps: float = 25.0, sample_ra
     return maximum_filter1d(loud, 2 * round(SPEECH_MARGIN_S * fps) + 1)
 
 
-def seal_lips(motion: FaceMotion, neutral: FaceMotion, share: np.ndarray, speech: np.ndarray | None = None) -> FaceMotion:
+def keep_neutral_closures(motion: FaceMotion, neutral: FaceMotion, share: np.ndarray, speech: np.ndarray | None = None) -> FaceMotion:
     """`motion` with the lips of `neutral` (the same style, voice and noise at intensity 0) wherever
     those are sealed during speech, for the `share` of each frame that is exaggerated (intensity or
     an intensity word beyond x1).

@@ -41,25 +41,33 @@ def save_checkpoint(folder: Path, weights: dict[str, torch.Tensor], model_cfg: M
     write_text(folder / "config.json", json.dumps(config, indent=2) + "\n")
 
 
-def read_config(folder: Path) -> dict[str, Any]:
-    path = Path(folder) / "config.json"
+def read_json_config(path: Path, fmt: str, version: int, what: str, folder_kind: str = "") -> dict[str, Any]:
+    """A component's JSON config, checked for its format name and a version this talkstyle reads
+    (`what` names the component in the one-line errors, `folder_kind` the folder when the file is
+    missing); with a "model" JSON object inside."""
     if not path.is_file():
-        raise TalkstyleError(f"not a talkstyle checkpoint (no config.json): {folder}")
+        raise TalkstyleError(f"not a talkstyle {folder_kind or what} (no {path.name}): {path.parent}")
     try:
         config = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        raise TalkstyleError(f"checkpoint config is not valid JSON: {path}") from None
+        raise TalkstyleError(f"{what} config is not valid JSON: {path}") from None
     except OSError as e:
         raise TalkstyleError(f"cannot read {path}: {e.strerror or e}") from None
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise TalkstyleError(f"{path} is not a talkstyle generator config")
-    version = config.get("version", 0)
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise TalkstyleError(f"{path}: 'version' must be a whole number, got {version!r}"[:200])
-    if version > VERSION:
-        raise TalkstyleError(f"{path} has version {version}; this talkstyle reads up to {VERSION}")
+    if not isinstance(config, dict) or config.get("format") != fmt:
+        raise TalkstyleError(f"{path} is not a talkstyle {what} config")
+    found = config.get("version", 0)
+    if isinstance(found, bool) or not isinstance(found, int):
+        raise TalkstyleError(f"{path}: 'version' must be a whole number, got {found!r}"[:200])
+    if found > version:
+        raise TalkstyleError(f"{path} has version {found}; this talkstyle reads up to {version}")
     if not isinstance(config.get("model"), dict):
         raise TalkstyleError(f"{path} has no model configuration ('model' must be a JSON object)")
+    return config
+
+
+def read_config(folder: Path) -> dict[str, Any]:
+    path = Path(folder) / "config.json"
+    config = read_json_config(path, FORMAT, VERSION, "generator", "checkpoint")
     try:
         ModelConfig.from_dict(config["model"])          # type and size checks, before anything is built
     except TalkstyleError as e:

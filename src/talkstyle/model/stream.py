@@ -28,7 +28,7 @@ from torch import nn
 from ..atomic import write_text
 from ..errors import TalkstyleError
 from ..plain import from_plain, to_plain
-from .checkpoint import load_weights, save_tensors
+from .checkpoint import load_weights, read_json_config, save_tensors
 from .config import MOTION_DIM
 
 FORMAT = "talkstyle-stream"
@@ -102,18 +102,7 @@ def save_stream(folder: Path, net: StreamNet, extra: dict[str, Any] | None = Non
 
 
 def read_stream_config(folder: Path) -> dict[str, Any]:
-    path = folder / CONFIG_FILE
-    if not path.is_file():
-        raise TalkstyleError(f"not a talkstyle streaming model (no {CONFIG_FILE}): {folder}")
-    try:
-        config = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        raise TalkstyleError(f"streaming model config is not valid JSON: {path}") from None
-    if not isinstance(config, dict) or config.get("format") != FORMAT or not isinstance(config.get("model"), dict):
-        raise TalkstyleError(f"{path} is not a talkstyle streaming model config")
-    if not isinstance(config.get("version"), int) or config["version"] > VERSION:
-        raise TalkstyleError(f"{path} has version {config.get('version')!r}; this talkstyle reads up to {VERSION}")
-    return config
+    return read_json_config(folder / CONFIG_FILE, FORMAT, VERSION, "streaming model")
 
 
 def load_stream(folder: str | Path) -> StreamNet:
