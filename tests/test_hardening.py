@@ -278,12 +278,15 @@ def test_10_no_native_log_lines_from_capture(talkstyle, tmp_path):
 
 # ------------------------------------------------------------------ 11. Ctrl-C and early progress
 def test_11_ctrl_c_says_so(tmp_path):
-    proc = subprocess.Popen([*TALKSTYLE, "data", "build", "--hours", "0.01", "--out", str(tmp_path / "d"),
+    # Long enough (about 300 clips, ~40 s here) that the build cannot finish between the first row and the signal:
+    # 0.01 h took 0.7 s in all, and a fast CI machine finished it before the Ctrl-C arrived.
+    proc = subprocess.Popen([*TALKSTYLE, "data", "build", "--hours", "0.5", "--out", str(tmp_path / "d"),
                              "--voices", "espeak"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     while time.time() < deadline and not list((tmp_path / "d" / "rows").glob("*.json")):
-        time.sleep(0.2)
+        time.sleep(0.05)
+    assert proc.poll() is None, "the build ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130
