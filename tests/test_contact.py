@@ -39,7 +39,6 @@ def test_seal_lips_closes_in_proportion():
 
 
 def test_contact_targets_follow_phones_and_speed_copies():
-    from talkstyle.data.pack import Pack
     from talkstyle.data.records import ClipRecord
     from talkstyle.train import contact_targets, with_speed_copies
     from talkstyle.vocab.attributes import Phone, Prompt, StyleAttributes
@@ -51,9 +50,7 @@ def test_contact_targets_follow_phones_and_speed_copies():
     prompt = Prompt("A person speaks.", StyleAttributes())
     records = [ClipRecord("c0", "p0", "train", prompt, "pa", motion, phones),
                ClipRecord("c1", "p0", "train", prompt, "pa", motion, [])]         # captured: no timings
-    pack = Pack(np.zeros((50, 55), np.float32), np.zeros((1, 50, 4), np.float16), np.array([0, 25]),
-                np.array([25, 25]), np.zeros((2, 4), np.float32), np.zeros((2, 4), np.float32))
-    target, known = contact_targets(records, pack)
+    target, known = contact_targets(records, np.array([25, 25]))
     assert known.tolist() == [1.0] * 25 + [0.0] * 25
     shut = np.flatnonzero(target)
     assert shut.min() in (9, 10) and shut.max() in (12, 13)   # 0.36-0.52 s (40 ms lead) at 25 fps
@@ -62,40 +59,55 @@ def test_contact_targets_follow_phones_and_speed_copies():
     assert copies[2].phones[1].start == pytest.approx(0.4 / factor, abs=1e-6)
 
 
-def toy_pack(frames: int, rng: np.random.Generator):
-    """Features whose first channel says where the closures are, under noise."""
-    from talkstyle.data.pack import Pack
+def toy_data(frames: int, rng: np.random.Generator, shift: int = 0):
+    """Features whose first channel says where the closures are (`shift` frames late), under noise."""
+    from talkstyle.train import ContactData
 
     target = (np.sin(np.arange(frames) / 3.0) > 0.6).astype(np.float32)
     feats = rng.normal(0, 1, (2, frames, 8)).astype(np.float32)
-    feats[:, :, 0] += 3 * target
-    pack = Pack(np.zeros((frames, 55), np.float32), feats.astype(np.float16), np.array([0]), np.array([frames]),
-                np.zeros((1, 4), np.float32), np.zeros((1, 4), np.float32))
-    pack.contact = np.stack([target, np.ones(frames, np.float32)])
-    return pack
+    feats[:, :, 0] += 3 * np.roll(target, shift)
+    return ContactData(feats.astype(np.float16), target, np.ones(frames, np.float32))
 
 
-def test_fit_contact_learns_and_sets_its_ramp():
+@pytest.mark.parametrize("lookahead", [None, 2])
+def test_fit_contact_learns_and_sets_its_ramp(lookahead):
+    """Centred, and with a look-ahead that still hears the cue (it comes 2 frames late)."""
     from talkstyle.train import fit_contact
 
     rng = np.random.default_rng(0)
-    model = fit_contact(toy_pack(2000, rng), toy_pack(400, rng), "mel", steps=150, seed=0, threads=1)
-    val = toy_pack(400, np.random.default_rng(5))
-    p = model.probability(val.audio[0].astype(np.float32))
-    truth = val.contact[0] > 0
+    config = ContactConfig(audio_encoder="mel", lookahead=lookahead)
+    model = fit_contact(toy_data(2000, rng, 2), toy_data(400, rng, 2), config, steps=150, seed=0, threads=1)
+    val = toy_data(400, np.random.default_rng(5), 2)
+    p = model.probability(val.feats[0].astype(np.float32))
+    truth = val.target > 0
     assert p[truth].mean() > 0.8 and p[~truth].mean() < 0.2
-    assert 0.05 <= model.cfg.low < model.cfg.high <= 0.95
-    closure = model.closure(val.audio[0].astype(np.float32))
+    assert 0.05 <= model.cfg.low < model.cfg.high <= 0.95 and model.cfg.lookahead == lookahead
+    closure = model.closure(val.feats[0].astype(np.float32))
     assert closure[truth].mean() > 0.8 and closure[~truth].mean() < 0.1
+
+
+def test_lookahead_component_hears_no_further_and_steps_like_a_whole_clip():
+    torch.manual_seed(0)
+    model = LipContact(ContactConfig(audio_dim=8, hidden=16, lookahead=3, pad_value=-0.5)).eval()
+    feats = torch.randn(1, 40, 8)
+    later = feats.clone()
+    later[:, 25:] += 1.0
+    changed = (model(feats) != model(later))[0].nonzero()[:, 0]
+    assert changed.min().item() == 25 - 3                    # frame t hears up to t + 3
+    # A stream: `context` frames of history (silence at the start), then chunks of new frames.
+    ctx, past = model.cfg.context, model.cfg.context - 3
+    window = torch.cat([torch.full((1, past, 8), -0.5), feats], 1)
+    rows = [model.step(window[:, i - ctx:i + 1]) for i in range(ctx, window.shape[1])]
+    assert torch.allclose(torch.cat(rows, 1), model(feats)[:, :40 - 3], atol=1e-6)
 
 
 def test_fit_contact_needs_phone_timings():
     from talkstyle.train import fit_contact
 
-    pack = toy_pack(200, np.random.default_rng(0))
-    pack.contact[1] = 0
+    data = toy_data(200, np.random.default_rng(0))
+    data.known[:] = 0
     with pytest.raises(TalkstyleError, match="phone timings"):
-        fit_contact(pack, pack, "mel", steps=1)
+        fit_contact(data, data, ContactConfig(audio_encoder="mel"), steps=1)
 
 
 def test_files_round_trip_and_damage(tmp_path):

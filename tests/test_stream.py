@@ -169,6 +169,24 @@ def test_onnx_export_gives_the_same_frames(speech: np.ndarray, tmp_path) -> None
         OnnxAnimator(tmp_path, "A sad man")
 
 
+def test_stream_lip_contact_is_the_whole_clip_seal_and_can_be_turned_off(speech: np.ndarray) -> None:
+    from talkstyle.face.arkit import NUM_BLENDSHAPES
+    from talkstyle.face.lip_seal import seal_lips
+
+    animator = StreamAnimator(None)
+    contact = animator.contact
+    assert contact is not None and contact.cfg.lookahead == animator.lookahead     # it adds no latency
+    sealed = as_array(run(animator, speech, 640))[:, :NUM_BLENDSHAPES]
+    free = as_array(run(StreamAnimator(None, lip_contact=False), speech, 640))[:, :NUM_BLENDSHAPES]
+    closure = contact.closure(normalise(log_mel_frames(speech, len(sealed))))
+    assert closure.max() == 1.0 and (closure == 0).mean() > 0.5       # the demo's p/b/m, and open speech
+    # Frame by frame, the stream seals as the component would with the whole clip at hand
+    # (the last frames differ: the stream hears real silence past the end, the clip its padding).
+    expected = seal_lips(free, closure)
+    assert np.abs(sealed - expected)[:-3].max() < 1e-4
+    assert not np.allclose(sealed, free)
+
+
 @pytest.mark.slow
 def test_train_stream_distils_resumes_and_loads(tiny_dataset, tiny_checkpoint, tmp_path, speech: np.ndarray) -> None:
     from talkstyle.train_stream import export_stream, train_stream
@@ -183,6 +201,24 @@ def test_train_stream_distils_resumes_and_loads(tiny_dataset, tiny_checkpoint, t
         train_stream(tiny_dataset, run_dir, steps=3, clips=2, teacher=tiny_checkpoint, hidden=16)
     shipped = export_stream(run_dir, tmp_path / "model")
     frames = run(StreamAnimator(None, checkpoint=shipped), speech[:SR], 640)
+    assert len(frames) == 25 and np.isfinite(as_array(frames)).all()
+    assert StreamAnimator(None, checkpoint=shipped).contact is None
+
+
+@pytest.mark.slow
+def test_train_contact_adds_a_stream_component(talkstyle, tiny_dataset, tmp_path, speech: np.ndarray) -> None:
+    import shutil
+
+    folder = tmp_path / "stream_model"
+    shutil.copytree(assets.path("stream_model"), folder)
+    for name in ("lip_contact.json", "lip_contact.safetensors"):
+        (folder / name).unlink()
+    result = talkstyle("train-contact", "--data", tiny_dataset, "--checkpoint", folder, "--steps", "3", "--threads", "1")
+    assert result.returncode == 0, result.stderr
+    animator = StreamAnimator(None, checkpoint=folder)
+    config = json.loads((folder / "lip_contact.json").read_text())
+    assert config["lookahead"] == animator.lookahead and config["audio_encoder"] == "incremental-log-mel"
+    frames = run(animator, speech[:SR], 640)
     assert len(frames) == 25 and np.isfinite(as_array(frames)).all()
 
 

@@ -10,8 +10,10 @@
         ...
 
 The model is the streaming student (model/stream.py, shipped in assets/stream_model/), distilled
-from the diffusion model; styles are encoded by that diffusion model's own text and motion style
-encoders (TalkstylePipeline.style_vector), so a prompt or reference means what it means offline.
+from the diffusion model, with its own lip-contact component (model/contact.py, on the same
+features and within the same look-ahead) sealing the lips at p, b and m as the offline pipeline
+does. Styles are encoded by that diffusion model's own text and motion style encoders
+(TalkstylePipeline.style_vector), so a prompt or reference means what it means offline.
 A frame leaves as soon as the audio `latency` seconds past its end has arrived.
 """
 from __future__ import annotations
@@ -31,7 +33,9 @@ from .audio.incremental import LEAD, IncrementalMel
 from .audio.io import SAMPLE_RATE
 from .errors import TalkstyleError
 from .face.arkit import NUM_BLENDSHAPES
+from .face.lip_seal import seal_lips
 from .face.motion import MAX_HEAD_RAD, FaceMotion
+from .model.contact import LipContact
 from .model.stream import StreamNet, load_stream, read_stream_config
 from .pipeline import TalkstylePipeline, check_prompt, torch_threads, usable_reference
 
@@ -61,6 +65,11 @@ def _net(folder: str) -> StreamNet:
 
 
 @functools.cache
+def _contact(folder: str) -> LipContact | None:
+    return LipContact.load(folder)
+
+
+@functools.cache
 def _teacher(name: str) -> TalkstylePipeline:
     """The diffusion pipeline whose style encoders define the style space (loaded once)."""
     return TalkstylePipeline.from_pretrained(None if name == "shipped" else name)
@@ -79,11 +88,15 @@ class StreamAnimator:
     sample_rate: int = SAMPLE_RATE
 
     def __init__(self, style: str | FaceMotion | None = None, checkpoint: str | Path | None = None, *,
-                 threads: int = 1):
+                 threads: int = 1, lip_contact: bool = True):
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise TalkstyleError(f"threads must be a whole number of at least 1, got {threads!r}")
         folder = Path(checkpoint) if checkpoint is not None else DEFAULT_STREAM_MODEL
         self.net = _net(str(folder.resolve()))
+        self.contact = _contact(str(folder.resolve())) if lip_contact else None
+        if self.contact is not None and self.contact.cfg.lookahead != self.net.cfg.lookahead:
+            raise TalkstyleError(f"the lip contact component in {folder} hears {self.contact.cfg.lookahead} frames ahead, "
+                                 f"the streaming model {self.net.cfg.lookahead}: retrain it (talkstyle train-contact)")
         self.teacher = _teacher(teacher_of(folder))
         self.threads = threads
         self.fps = float(self.net.cfg.fps)
@@ -138,6 +151,9 @@ class StreamAnimator:
         """Start a new stream: no audio heard, frame index 0 (the style is kept)."""
         self._mel = IncrementalMel()
         self._state = self.net.initial_state()
+        if self.contact is not None:    # the features its next step needs from before: silence at a start
+            c = self.contact.cfg
+            self._history = torch.full((1, c.context, self.net.cfg.feature_dim), c.pad_value)
         self._steps = 0             # input frames run through the net
         self._received = 0          # samples pushed
         if self._fade_left > 0:     # a fade in progress finishes at once: a new stream starts in the style
@@ -180,8 +196,15 @@ class StreamAnimator:
             return []
         with torch_threads(self.threads), torch.no_grad():
             style = self._styles(len(feats))[None]
-            y, self._state = self.net(torch.from_numpy(feats)[None], style, self._state)
+            x = torch.from_numpy(feats)[None]
+            y, self._state = self.net(x, style, self._state)
             motion = self.net.denormalise(y[0]).numpy()
+            if self.contact is not None:                # row k, like the net's: frame (step + k) - lookahead
+                window = torch.cat([self._history, x], 1)
+                p = torch.sigmoid(self.contact.step(window))[0].numpy()
+                self._history = window[:, -self.contact.cfg.context:]
+                motion[:, :NUM_BLENDSHAPES] = seal_lips(np.clip(motion[:, :NUM_BLENDSHAPES], 0.0, 1.0),
+                                                        LipContact.closure_of(p, self.contact.cfg))
         first = self._steps - self.lookahead           # frame index of the first output row
         self._steps += len(feats)
         frames = []
@@ -195,9 +218,9 @@ class StreamAnimator:
 
 
 def stream(chunks: Iterable[np.ndarray], style: str | FaceMotion | None = None,
-           checkpoint: str | Path | None = None, *, threads: int = 1) -> Iterator[Frame]:
+           checkpoint: str | Path | None = None, *, threads: int = 1, lip_contact: bool = True) -> Iterator[Frame]:
     """Frames for an iterable of audio chunks, as they become ready, then the last ones at its end."""
-    animator = StreamAnimator(style, checkpoint, threads=threads)
+    animator = StreamAnimator(style, checkpoint, threads=threads, lip_contact=lip_contact)
     for chunk in chunks:
         yield from animator.push(chunk)
     yield from animator.flush()
@@ -211,11 +234,12 @@ def frames_to_motion(frames: list[Frame], fps: float) -> FaceMotion:
 
 
 def animate_stream(audio: np.ndarray, style: str | FaceMotion | None = None, checkpoint: str | Path | None = None,
-                   chunk_seconds: float = 0.04, threads: int = 1) -> FaceMotion:
+                   chunk_seconds: float = 0.04, threads: int = 1, lip_contact: bool = True) -> FaceMotion:
     """A whole clip through the streaming animator in chunks of `chunk_seconds`: what a live
     listener would have seen, as a FaceMotion with the audio attached."""
     wav = np.asarray(audio, np.float32)
     step = max(1, int(math.floor(chunk_seconds * SAMPLE_RATE)))
-    frames = list(stream((wav[i:i + step] for i in range(0, len(wav), step)), style, checkpoint, threads=threads))
+    frames = list(stream((wav[i:i + step] for i in range(0, len(wav), step)), style, checkpoint, threads=threads,
+                         lip_contact=lip_contact))
     motion = frames_to_motion(frames, _net(str(Path(checkpoint or DEFAULT_STREAM_MODEL).resolve())).cfg.fps)
     return dataclasses.replace(motion, audio=wav, sample_rate=SAMPLE_RATE)

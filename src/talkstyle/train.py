@@ -13,6 +13,7 @@ import json
 import math
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -241,7 +242,7 @@ def load_packs(data: Path, mc: ModelConfig, augmented: int, seed: int) -> tuple[
             pack = build_pack(records, encoder, text, recording_conditions, n_aug, seed)
             path.parent.mkdir(parents=True, exist_ok=True)
             pack.save(path)
-        pack.contact = np.stack(contact_targets(records, pack))
+        pack.contact = np.stack(contact_targets(records, pack.lengths))
         packs.append(pack)
     return packs[0], packs[1]
 
@@ -273,48 +274,70 @@ def train(data: str | Path, out: str | Path, config: str = "small", steps: int |
         return out
     finished = read_config(out).get("step") == tc.steps
     if finished and not (resume and LipContact.load(out) is not None):
-        fit_contact(train_pack, val_pack, name, tc.contact_steps, seed, tc.threads).save(out)
+        fit_contact(ContactData.of_pack(train_pack), ContactData.of_pack(val_pack), ContactConfig(audio_encoder=name),
+                    tc.contact_steps, seed, tc.threads).save(out)
     return out
 
 
 # ------------------------------------------------------------------ lip contact (model/contact.py)
-def contact_targets(records: list[ClipRecord], pack: Pack) -> tuple[np.ndarray, np.ndarray]:
-    """(F,) 1 on the frames where the actor holds its lips shut for a p, b or m (its bilabial hold,
-    from the clip's phone timings), and (F,) 1 on the clips that have phone timings (captured clips do not)."""
+def contact_targets(records: list[ClipRecord], lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For clips of `lengths` frames, concatenated: (F,) 1 on the frames where the actor holds its
+    lips shut for a p, b or m (its bilabial hold, from the clip's phone timings), and (F,) 1 on the
+    clips that have phone timings (captured clips do not)."""
     from .data.synth.visemes import LEAD_S, bilabial_hold, units
 
-    target, known = np.zeros(len(pack.motion), np.float32), np.zeros(len(pack.motion), np.float32)
-    for r, start, n in zip(records, pack.starts, pack.lengths):
+    target, known = np.zeros(int(np.sum(lengths)), np.float32), np.zeros(int(np.sum(lengths)), np.float32)
+    start = 0
+    for r, n in zip(records, lengths):
+        n = int(n)
         if r.phones:
-            target[start:start + n] = bilabial_hold(units(r.phones), int(n), DEFAULT_FPS, LEAD_S)
+            target[start:start + n] = bilabial_hold(units(r.phones), n, DEFAULT_FPS, LEAD_S)
             known[start:start + n] = 1.0
+        start += n
     return target, known
 
 
-def fit_contact(train_pack: Pack, val_pack: Pack, audio_encoder: str, steps: int = TrainConfig.contact_steps, seed: int = 0,
-                threads: int | None = None, batch_size: int = 32, span: int = 64,
-                config: ContactConfig | None = None) -> LipContact:
-    """Train the lip-contact classifier on the packs' audio features (every recording condition)
-    and their contact targets; its closure ramp is centred on the threshold that is best (F1) on
-    the validation clips. A few minutes on a CPU: rerun from the start after a crash."""
-    if train_pack.contact is None or val_pack.contact is None or not train_pack.contact[1].any():
+@dataclasses.dataclass
+class ContactData:
+    """A split's features and lip-contact targets, all clips concatenated (what fit_contact reads)."""
+    feats: np.ndarray           # (C, F, D): the same frames heard in C recording conditions
+    target: np.ndarray          # (F,) 1 where the lips are shut for a p, b or m
+    known: np.ndarray           # (F,) 1 on the clips that have phone timings
+
+    @classmethod
+    def of_pack(cls, pack: Pack) -> "ContactData":
+        return cls(pack.audio, *pack.contact)
+
+
+def as_float32(x: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+    return x.astype(np.float32)
+
+
+def fit_contact(train: ContactData, val: ContactData, config: ContactConfig, steps: int = TrainConfig.contact_steps,
+                seed: int = 0, threads: int | None = None, batch_size: int = 32, span: int = 64,
+                prepare: Callable[[np.ndarray, np.random.Generator | None], np.ndarray] = as_float32) -> LipContact:
+    """Train a lip-contact classifier of `config` on the features (every recording condition) and
+    contact targets; its closure ramp is centred on the threshold that is best (F1) on the
+    validation clips (in all their recording conditions). `prepare(crop, rng)` turns stored features into the model's input (with an
+    rng: a training crop, to augment; None: validation). A few minutes on a CPU: rerun from the
+    start after a crash."""
+    if not train.known.any() or not val.known.any():
         raise TalkstyleError("the dataset has no phone timings to train lip contact on (synthetic clips have them)")
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
     rng = np.random.default_rng([seed, 21])
-    model = LipContact(dataclasses.replace(config or ContactConfig(), audio_encoder=audio_encoder,
-                                          audio_dim=train_pack.audio.shape[2]))
+    model = LipContact(dataclasses.replace(config, audio_dim=train.feats.shape[2]))
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
-    frames = len(train_pack.motion)
+    frames = train.feats.shape[1]
     span = min(span, frames)
-    target, known = (torch.from_numpy(a) for a in train_pack.contact)
+    target, known = torch.from_numpy(train.target), torch.from_numpy(train.known)
     for step in tqdm(range(steps), desc="lip contact", unit="step"):
         for group in opt.param_groups:
             group["lr"] = 1e-3 * 0.5 * (1 + math.cos(math.pi * step / steps))
         starts = rng.integers(0, frames - span + 1, batch_size)
-        copies = rng.integers(0, len(train_pack.audio), batch_size)
-        x = torch.from_numpy(np.stack([train_pack.audio[c, s:s + span] for c, s in zip(copies, starts)]).astype(np.float32))
+        copies = rng.integers(0, len(train.feats), batch_size)
+        x = torch.from_numpy(prepare(np.stack([train.feats[c, s:s + span] for c, s in zip(copies, starts)]), rng))
         rows = torch.from_numpy(starts[:, None] + np.arange(span))
         loss = torch.nn.functional.binary_cross_entropy_with_logits(
             model(x), target[rows], weight=known[rows], pos_weight=torch.tensor(CONTACT_POS_WEIGHT), reduction="sum")
@@ -323,9 +346,10 @@ def fit_contact(train_pack: Pack, val_pack: Pack, audio_encoder: str, steps: int
         loss.backward()
         opt.step()
     model.eval()
-    p = model.probability(val_pack.audio[0])
-    sure = val_pack.contact[1] > 0
-    truth = val_pack.contact[0][sure] > 0.5
+    # The threshold is chosen over every recording condition the validation clips are heard in.
+    p = np.concatenate([model.probability(prepare(copy_, None)) for copy_ in val.feats])
+    sure = np.tile(val.known > 0, len(val.feats))
+    truth = np.tile(val.target, len(val.feats))[sure] > 0.5
     best = max(np.arange(0.2, 0.81, 0.05), key=lambda t: f1_score(p[sure] >= t, truth))
     model.cfg = dataclasses.replace(model.cfg, low=round(max(0.05, best - 0.15), 2), high=round(min(0.95, best + 0.15), 2))
     tqdm.write(f"lip contact: validation F1 {f1_score(p[sure] >= best, truth):.3f} at p >= {best:.2f}")
@@ -345,5 +369,6 @@ def train_contact(data: str | Path, checkpoint: str | Path, steps: int = TrainCo
         raise TalkstyleError(f"dataset folder not found: {data}")
     mc = ModelConfig.from_dict(read_config(checkpoint)["model"])
     train_pack, val_pack = load_packs(data, mc, augmented, seed)
-    fit_contact(train_pack, val_pack, mc.audio_encoder, steps, seed, threads).save(checkpoint)
+    fit_contact(ContactData.of_pack(train_pack), ContactData.of_pack(val_pack), ContactConfig(audio_encoder=mc.audio_encoder),
+                steps, seed, threads).save(checkpoint)
     return checkpoint

@@ -11,6 +11,10 @@ Two resumable stages under OUT/:
    inner-lip gap with sealed lips weighted up, as the teacher was trained), a random gain in the
    log-mel domain; checkpoints (stream_config.json + stream.safetensors + train_state) every
    `save_every` steps; rerun the same command to resume.
+
+The streaming model's lip-contact component (`talkstyle train-contact --checkpoint STREAM_MODEL`,
+`train_stream_contact`) is trained apart, on the dataset's clips and phone timings directly: no
+teacher is needed for it.
 """
 from __future__ import annotations
 
@@ -27,15 +31,16 @@ from safetensors.torch import load_file
 from tqdm import tqdm
 
 from .audio.features import N_MELS
-from .audio.incremental import DIM, log_mel_frames, normalise
+from .audio.incremental import DIM, SILENCE, log_mel_frames, normalise
 from .atomic import write_text
 from .errors import TalkstyleError
 from .model.checkpoint import save_tensors
+from .model.contact import ContactConfig
 from .model.generator import SEALED_MM, motion_to_array
 from .model.lips import LipGap
 from .model.stream import StreamConfig, StreamNet, load_stream, read_stream_config, save_stream
 from .pipeline import TalkstylePipeline, torch_threads
-from .train import ema_update, lr_at, restore_optimizer
+from .train import ContactData, contact_targets, ema_update, fit_contact, lr_at, restore_optimizer
 
 PART = 40                       # clips per targets part (the unit of resuming stage 1)
 STYLE_MODES = ("prompt", "reference", "none")
@@ -317,3 +322,64 @@ def export_stream(run: str | Path, dest: str | Path) -> Path:
     extra = {k: v for k, v in config.items() if k not in ("format", "version", "model")}
     return save_stream(Path(dest), load_stream(run), {**extra, "dtype": "float16"}, torch.float16)
 
+
+
+# ------------------------------------------------------------------ lip contact on the stream's features
+STREAM_FEATURES = "incremental-log-mel"     # the lip-contact config's name for audio.incremental's features
+
+
+def contact_data(records, seed: int, conditions: bool) -> ContactData:
+    """Raw incremental log-mel of the records' audio (float16; with `conditions`, a second copy in
+    other recording conditions) and their lip-contact targets."""
+    from .audio.augment import recording_conditions
+    from .face.motion import DEFAULT_FPS
+
+    rng = np.random.default_rng([seed, 22])
+    copies: list[list[np.ndarray]] = [[], []] if conditions else [[]]
+    lengths = []
+    for r in tqdm(records, desc="log-mel features", unit="clip", leave=False):
+        n = round(r.motion.duration * DEFAULT_FPS)
+        wav = r.motion.audio
+        copies[0].append(log_mel_frames(wav, n).astype(np.float16))
+        if conditions:
+            copies[1].append(log_mel_frames(recording_conditions(wav, rng), n).astype(np.float16))
+        lengths.append(n)
+    return ContactData(np.stack([np.concatenate(c) for c in copies]), *contact_targets(records, np.array(lengths)))
+
+
+def voice_augment(warp: float, tilt_db: float, gain_db: float):
+    """fit_contact's `prepare` for raw log-mel crops: the streaming model's own voice, microphone
+    and level augmentation on training crops, then its input normalisation."""
+    def prepare(raw: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+        x = raw.astype(np.float32)
+        if rng is not None:
+            x = np.stack([voice_change(c, rng.uniform(1 - warp, 1 + warp), rng.uniform(-tilt_db, tilt_db))
+                          + rng.uniform(-gain_db, gain_db) / 10 for c in x])
+        return normalise(x)
+    return prepare
+
+
+def train_stream_contact(data: str | Path, folder: str | Path, steps: int = 2000, seed: int = 0,
+                         threads: int | None = None, warp: float = 0.12, tilt_db: float = 6.0) -> Path:
+    """Add a lip-contact component to the streaming model in `folder`, with the model's look-ahead
+    (so it adds no latency), trained on the dataset's train clips (speed copies and a copy in other
+    recording conditions) and their phone timings, with the voice augmentation the shipped streaming
+    model had in its second stage; the closure ramp is set on the val clips, heard clean and in
+    other recording conditions (the offline component's val pack is clean only: users' microphones
+    are further from the TTS voices than its Whisper features are)."""
+    from .data.store import Dataset
+    from .train import with_speed_copies
+
+    data, folder = Path(data), Path(folder)
+    if not data.is_dir():
+        raise TalkstyleError(f"dataset folder not found: {data}")
+    net = load_stream(folder)
+    dataset = Dataset(data)
+    train = contact_data(with_speed_copies(dataset.records("train"), seed), seed, conditions=True)
+    val = contact_data(dataset.records("val" if dataset.clip_ids("val") else "test"), seed, conditions=True)
+    config = ContactConfig(audio_encoder=STREAM_FEATURES, lookahead=net.cfg.lookahead,
+                           pad_value=float(normalise(np.float32(SILENCE))))
+    model = fit_contact(train, val, config, steps, seed, threads,
+                        prepare=voice_augment(warp, tilt_db, StreamTrainConfig.gain_db))
+    model.save(folder)
+    return folder

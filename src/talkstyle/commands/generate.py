@@ -111,18 +111,27 @@ def train(
 def train_contact(
     data: Path = typer.Option(..., "--data", help="Dataset folder made by `talkstyle data build` (its phone timings)."),
     checkpoint: Path = typer.Option(..., "--checkpoint", help="Checkpoint folder to add lip_contact.json + "
-                                                              "lip_contact.safetensors to."),
+                                                              "lip_contact.safetensors to: a diffusion model's, or a "
+                                                              "streaming model's (stream_config.json)."),
     steps: int = typer.Option(2000, help="Training steps."),
     augmented: int = typer.Option(1, help="Augmented audio copies of the training set (as for `talkstyle train`)."),
     seed: int = typer.Option(0, help="Random seed."),
     threads: Optional[int] = typer.Option(None, help="CPU threads for torch."),
 ) -> None:
     """Train the lip-contact component of a checkpoint (`talkstyle train` does it at the end of a run)."""
-    from ..train import train_contact as run
+    from ..model.stream import CONFIG_FILE as STREAM_CONFIG
     from ..validate import train_options
 
     train_options(checkpoint, steps=steps, threads=threads, augmented=augmented, seed=seed)
-    typer.echo(f"lip contact added to {run(data, checkpoint, steps, augmented, seed, threads)}")
+    if (checkpoint / STREAM_CONFIG).is_file():      # on the stream's features, within its look-ahead
+        from ..train_stream import train_stream_contact
+
+        folder = train_stream_contact(data, checkpoint, steps, seed, threads)
+    else:
+        from ..train import train_contact
+
+        folder = train_contact(data, checkpoint, steps, augmented, seed, threads)
+    typer.echo(f"lip contact added to {folder}")
 
 
 def export_checkpoint(

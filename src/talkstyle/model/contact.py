@@ -8,6 +8,11 @@ never heard), so the pipeline seals the lips where it is sure: an explicit conta
 as animators place lip closures by hand. It is a separate component (lip_contact.json +
 lip_contact.safetensors beside the generator), so any generator can use it and it can be
 trained after the fact (`talkstyle train-contact`).
+
+The streaming model has one too (assets/stream_model/), on its incremental log-mel features: there
+the component may not hear the future past the stream's look-ahead, so it is built with
+`lookahead` set, and `step` runs it on a window of features that a stream keeps (`context` frames
+of history, then the new ones).
 """
 from __future__ import annotations
 
@@ -36,6 +41,10 @@ class ContactConfig:
     audio_dim: int = 384
     hidden: int = 128
     kernel: int = 5                     # two layers of 5 frames: +-4 frames (160 ms) of context
+    # None: centred (offline: the whole clip is there). An integer: causal apart from this many
+    # frames of look-ahead (streaming); the input is then padded with `pad_value` (silence).
+    lookahead: int | None = None
+    pad_value: float = 0.0
     # closure = (p - low) / (high - low), clipped: below `low` the generator's mouth is kept,
     # above `high` the lips are fully sealed (chosen on held-out synthetic clips, see train.py)
     low: float = 0.35
@@ -46,10 +55,19 @@ class ContactConfig:
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= hi:
                 raise TalkstyleError(f"lip contact config '{key}' must be an integer in [1, {hi}], got {value!r}"[:200])
+        if self.lookahead is not None and (isinstance(self.lookahead, bool) or not isinstance(self.lookahead, int)
+                                           or not 0 <= self.lookahead <= self.context):
+            raise TalkstyleError(f"lip contact config 'lookahead' must be null or an integer in [0, {self.context}], "
+                                 f"got {self.lookahead!r}"[:200])
         if self.kernel % 2 == 0:
             raise TalkstyleError(f"lip contact config 'kernel' must be odd, got {self.kernel}")
         if not (isinstance(self.low, (int, float)) and isinstance(self.high, (int, float)) and 0 <= self.low < self.high <= 1):
             raise TalkstyleError(f"lip contact config needs 0 <= low < high <= 1, got {self.low!r}, {self.high!r}"[:200])
+
+    @property
+    def context(self) -> int:
+        """Frames of input an output frame depends on, besides its own: two kernels and a 3-frame one."""
+        return 2 * (self.kernel - 1) + 2
 
 
 class LipContact(nn.Module):
@@ -59,13 +77,30 @@ class LipContact(nn.Module):
         super().__init__()
         cfg.check()
         self.cfg = cfg
-        pad = cfg.kernel // 2
+        # Centred: each layer pads its own input (as the shipped offline component was trained).
+        # With a look-ahead: no padding inside; forward pads the input once, mostly on the past side.
+        pad = cfg.kernel // 2 if cfg.lookahead is None else 0
         self.net = nn.Sequential(nn.Conv1d(cfg.audio_dim, cfg.hidden, cfg.kernel, padding=pad), nn.GELU(),
                                  nn.Conv1d(cfg.hidden, cfg.hidden, cfg.kernel, padding=pad), nn.GELU(),
-                                 nn.Conv1d(cfg.hidden, 1, 3, padding=1))
+                                 nn.Conv1d(cfg.hidden, 1, 3, padding=1 if cfg.lookahead is None else 0))
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
-        return self.net(feats.transpose(1, 2)).squeeze(1)
+        """(B, T, audio_dim) -> (B, T) logits, frame t from frames t - context + lookahead .. t + lookahead."""
+        if self.cfg.lookahead is not None:
+            past = self.cfg.context - self.cfg.lookahead
+            feats = nn.functional.pad(feats, (0, 0, past, self.cfg.lookahead), value=self.cfg.pad_value)
+        return self.step(feats)
+
+    def step(self, window: torch.Tensor) -> torch.Tensor:
+        """(B, context + T, audio_dim) -> (B, T) logits, unpadded: what a stream runs on its history
+        plus T new frames (with a look-ahead, row t is the frame `lookahead` before the window's end)."""
+        return self.net(window.transpose(1, 2)).squeeze(1)
+
+    @staticmethod
+    def closure_of(p: torch.Tensor | np.ndarray, cfg: ContactConfig):
+        """Probabilities -> how far to seal the lips, 0..1 (below `low` the mouth is kept)."""
+        x = (p - cfg.low) / (cfg.high - cfg.low)
+        return x.clamp(0.0, 1.0) if isinstance(x, torch.Tensor) else np.clip(x, 0.0, 1.0).astype(np.float32)
 
     @torch.no_grad()
     def probability(self, feats: np.ndarray) -> np.ndarray:
@@ -76,8 +111,7 @@ class LipContact(nn.Module):
 
     def closure(self, feats: np.ndarray) -> np.ndarray:
         """(T,) how far to seal the lips at each frame, 0..1 (for face.lip_seal.seal_lips)."""
-        p = self.probability(feats)
-        return np.clip((p - self.cfg.low) / (self.cfg.high - self.cfg.low), 0.0, 1.0).astype(np.float32)
+        return self.closure_of(self.probability(feats), self.cfg)
 
     # ------------------------------------------------------------ files
     def save(self, folder: str | Path) -> None:
