@@ -211,40 +211,44 @@ def with_speed_copies(records: list[ClipRecord], seed: int, share: float = SPEED
     return records + copies
 
 
-def load_packs(data: Path, mc: ModelConfig, augmented: int, seed: int) -> tuple[Pack, Pack]:
-    """Encode the dataset's train and val splits once; cached under DATA/cache/. The train split
-    gets speed-perturbed copies; its `augmented` channels hear every clip in other recording
-    conditions (near- or far-field)."""
+def load_pack(data: Path, split: str, mc: ModelConfig, augmented: int, seed: int) -> Pack:
+    """A dataset split's features and motion, encoded once and cached under DATA/cache/, with its
+    lip-contact targets. The train split gets speed-perturbed copies; `augmented` channels hear
+    every clip in other recording conditions (near- or far-field)."""
     from .audio.augment import recording_conditions
     from .audio.features import get_audio_encoder
     from .data.store import Dataset
     from .text.encoder import get_text_encoder
 
-    dataset = Dataset(data)
-    encoder, text = get_audio_encoder(mc.audio_encoder), None
-    packs = []
-    # Validation on held-out persons: the val split, else the test split.
-    val_split = "val" if dataset.clip_ids("val") else "test"
-    for split in ("train", val_split):
-        records = dataset.records(split)
-        if not records:
-            raise TalkstyleError(f"dataset {data} has no '{split}' clips: build a larger one")
-        if split == "train":
-            records = with_speed_copies(records, seed)
-        n_aug = augmented if split == "train" else 0
-        path = data / "cache" / f"pack_{split}_{records_key(records, mc.audio_encoder, n_aug)}.safetensors"
-        if path.is_file():
-            pack = Pack.load(path)
-        else:
-            text = text or get_text_encoder()
-            # The augmented channels share the clean copy's motion arrays, so their transforms keep
-            # the timing (speed perturbation is done above, as clips of their own).
-            pack = build_pack(records, encoder, text, recording_conditions, n_aug, seed)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            pack.save(path)
-        pack.contact = np.stack(contact_targets(records, pack.lengths))
-        packs.append(pack)
-    return packs[0], packs[1]
+    records = Dataset(data).records(split)
+    if not records:
+        raise TalkstyleError(f"dataset {data} has no '{split}' clips: build a larger one")
+    if split == "train":
+        records = with_speed_copies(records, seed)
+    path = data / "cache" / f"pack_{split}_{records_key(records, mc.audio_encoder, augmented)}.safetensors"
+    if path.is_file():
+        pack = Pack.load(path)
+    else:
+        # The augmented channels share the clean copy's motion arrays, so their transforms keep
+        # the timing (speed perturbation is done above, as clips of their own).
+        pack = build_pack(records, get_audio_encoder(mc.audio_encoder), get_text_encoder(), recording_conditions,
+                          augmented, seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pack.save(path)
+    pack.contact = np.stack(contact_targets(records, pack.lengths))
+    return pack
+
+
+def val_split(data: Path) -> str:
+    """Validation on held-out persons: the val split, else the test split."""
+    from .data.store import Dataset
+
+    return "val" if Dataset(data).clip_ids("val") else "test"
+
+
+def load_packs(data: Path, mc: ModelConfig, augmented: int, seed: int) -> tuple[Pack, Pack]:
+    """The train pack (speed copies, `augmented` other recording conditions) and the clean val pack."""
+    return load_pack(data, "train", mc, augmented, seed), load_pack(data, val_split(data), mc, 0, seed)
 
 
 def train(data: str | Path, out: str | Path, config: str = "small", steps: int | None = None,
@@ -274,7 +278,7 @@ def train(data: str | Path, out: str | Path, config: str = "small", steps: int |
         return out
     finished = read_config(out).get("step") == tc.steps
     if finished and not (resume and LipContact.load(out) is not None):
-        fit_contact(ContactData.of_pack(train_pack), ContactData.of_pack(val_pack), ContactConfig(audio_encoder=name),
+        fit_contact(ContactData.of_pack(train_pack), contact_val(data, mc, seed), ContactConfig(audio_encoder=name),
                     tc.contact_steps, seed, tc.threads).save(out)
     return out
 
@@ -307,6 +311,12 @@ class ContactData:
     @classmethod
     def of_pack(cls, pack: Pack) -> "ContactData":
         return cls(pack.audio, *pack.contact)
+
+
+def contact_val(data: Path, mc: ModelConfig, seed: int) -> ContactData:
+    """The val clips clean and in one other recording condition: the lip-contact threshold is chosen
+    over both, as users' microphones are not the TTS voices' clean channel."""
+    return ContactData.of_pack(load_pack(data, val_split(data), mc, 1, seed))
 
 
 def as_float32(x: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
@@ -368,7 +378,7 @@ def train_contact(data: str | Path, checkpoint: str | Path, steps: int = TrainCo
     if not data.is_dir():
         raise TalkstyleError(f"dataset folder not found: {data}")
     mc = ModelConfig.from_dict(read_config(checkpoint)["model"])
-    train_pack, val_pack = load_packs(data, mc, augmented, seed)
-    fit_contact(ContactData.of_pack(train_pack), ContactData.of_pack(val_pack), ContactConfig(audio_encoder=mc.audio_encoder),
+    train_pack = load_pack(data, "train", mc, augmented, seed)
+    fit_contact(ContactData.of_pack(train_pack), contact_val(data, mc, seed), ContactConfig(audio_encoder=mc.audio_encoder),
                 steps, seed, threads).save(checkpoint)
     return checkpoint
