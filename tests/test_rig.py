@@ -89,10 +89,10 @@ def test_targets_reach_a_maximal_expression(rig):
 
 def test_expressions_keep_the_lip_middle_closed(rig):
     """Shapes that do not open the mouth neither part nor cross the lips at the three central pairs
-    that lip sync is measured on, alone or stacked at full strength."""
-    openers = {"jawOpen", "mouthClose", "jawForward", "jawLeft", "jawRight", "mouthFunnel", "mouthPucker", "mouthRollLower",
-               "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthPressLeft", "mouthPressRight",
-               "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight",
+    that lip sync is measured on, alone or stacked at full strength: the lip presser and the lip
+    rolls among them (lips that press or roll in stay in contact)."""
+    openers = {"jawOpen", "mouthClose", "jawForward", "jawLeft", "jawRight", "mouthFunnel", "mouthPucker",
+               "mouthShrugLower", "mouthShrugUpper", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight",
                "mouthStretchLeft", "mouthStretchRight", "tongueOut"}
     closed = [k for k, name in enumerate(ARKIT_NAMES) if name not in openers]
     w = np.zeros((len(closed) + 1, 52), np.float32)

@@ -242,11 +242,14 @@ def _left_targets(a: _Author) -> dict[str, np.ndarray]:
     upper_lip = np.r_[R.LIPS_UPPER_OUTER, R.LIPS_UPPER_INNER]
     lower_lip = np.r_[R.LIPS_LOWER_OUTER, R.LIPS_LOWER_INNER]
     left_half = lambda idx: _profile(P[idx, 0], 11.0, 16.0)          # noqa: E731
-    # AU24 at E: the inner lips press as before; the red of each lip thins by about 40 %
-    # (outer edges toward the contact line).
+    # AU24 at E: the red of each lip thins by about 40 % (outer edges toward the contact line); the
+    # inner edges stay in contact, both pressed 1.5 mm back (moving them toward each other made
+    # them cross, which the lip gap reads as the lips parting: sealed p/b/m of an angry face opened).
+    # The inner contours are matched pairs (upper k meets lower k): one profile for both.
+    inner_half = _profile((P[R.LIPS_UPPER_INNER, 0] + P[R.LIPS_LOWER_INNER, 0]) / 2, 11.0, 16.0) * [0, 0, -1.5]
     t["mouthPressLeft"] = a.lips(
-        upper_lip, np.r_[left_half(R.LIPS_UPPER_OUTER) * [0, -4.5, -2.5], left_half(R.LIPS_UPPER_INNER) * [0, -1.2, -1.5]],
-        lower_lip, np.r_[left_half(R.LIPS_LOWER_OUTER) * [0, 5.0, -2.5], left_half(R.LIPS_LOWER_INNER) * [0, 1.2, -1.5]],
+        upper_lip, np.r_[left_half(R.LIPS_UPPER_OUTER) * [0, -4.5, -2.5], inner_half],
+        lower_lip, np.r_[left_half(R.LIPS_LOWER_OUTER) * [0, 5.0, -2.5], inner_half],
         8.0)
     # AU16 / AU10 at E: the lip as before, and the skin beside it: chin corner down, nasolabial up.
     t["mouthLowerDownLeft"] = (a.spread(lower_lip, left_half(lower_lip) * [0, -5, 0.5], 12.0, a.lower)
@@ -295,11 +298,12 @@ def _symmetric_targets(a: _Author) -> dict[str, np.ndarray]:
                             lower_lip, mid(lower_lip) * [0, 0.8, 10.0] + squeeze(lower_lip),
                             inward * 9 + [0, 0, 4], 15.0)
     t["mouthLeft"] = a.spread(np.r_[R.LIPS_OUTER, R.LIPS_INNER], [9.0, 0, 0], 20.0)
-    # AU28 at E: the red of the lip rolls in over the teeth (its inner edge as before).
+    # AU28 at E: the red of the lip rolls in over the teeth about its inner edge, which stays where
+    # the lips meet (so a roll during a p/b/m keeps them sealed).
     t["mouthRollLower"] = a.spread(np.r_[lower_outer, lower_inner],
-                                   np.r_[mid(lower_outer) * [0, 5.0, -5.5], mid(lower_inner) * [0, 1, -2.5]], 7.0, a.lower)
+                                   np.r_[mid(lower_outer) * [0, 5.0, -5.5], mid(lower_inner) * [0, 0, 0]], 7.0, a.lower)
     t["mouthRollUpper"] = a.spread(np.r_[upper_outer, upper_inner],
-                                   np.r_[mid(upper_outer) * [0, -3.5, -5.0], mid(upper_inner) * [0, -1, -2.5]], 8.0, 1 - a.lower)
+                                   np.r_[mid(upper_outer) * [0, -3.5, -5.0], mid(upper_inner) * [0, 0, 0]], 8.0, 1 - a.lower)
     # AU17 at E: the chin boss 5 mm up and forward, pushing the lower lip up (its inner edge as before).
     chin = [18, 200, 199, 175]
     t["mouthShrugLower"] = a.spread(np.r_[lower_lip, chin], np.r_[[[0, 3.0, 1.5]] * len(lower_lip), [[0, 5.0, 3.0]] * 4],
