@@ -4,8 +4,7 @@ In the manner of diffusers' schedulers: a scheduler is apart from the model, is 
 model config's plain data (train_timesteps, beta_schedule), holds the forward process's noise
 schedule, and moves a sample from one timestep to the next given the model's x0 estimate. talkstyle
 used diffusers' own until importing diffusers cost 1.3-1.7 s of every `animate` start; these are the
-few it used, each equal to its diffusers counterpart up to float rounding (tests/test_schedulers.py
-checks them against diffusers):
+few it used (tests/test_schedulers.py checks each against its diffusers counterpart):
 
 - DDPMScheduler: the forward process for training (add_noise) and ancestral sampling on "leading"
   timesteps with the posterior variance (diffusers' DDPMScheduler, variance "fixed_small");
@@ -14,7 +13,8 @@ checks them against diffusers):
   last step, ending at sigma 0 (diffusers' DPMSolverMultistepScheduler with solver_order=2,
   algorithm_type="dpmsolver++", lower_order_final, final_sigmas_type="zero").
 
-All arithmetic is float32 in diffusers' order, so samples agree to about 1e-7, not just in law.
+All arithmetic is float32 in diffusers' order: the samples are the same bit for bit (measured for
+every sampler, beta schedule and step count in the tests), not just the same in law.
 """
 from __future__ import annotations
 
