@@ -7,7 +7,7 @@ import pytest
 from real_speech import load_speech
 from talkstyle.audio.cache import FeatureCache
 from talkstyle.audio.features import (
-    HFSpeechEncoder, MelEncoder, WhisperEncoder, chunk_plan, get_audio_encoder, num_frames_for,
+    HFSpeechEncoder, MelEncoder, WhisperEncoder, _mel_filters, chunk_plan, get_audio_encoder, log_mel, num_frames_for,
 )
 from talkstyle.errors import TalkstyleError
 
@@ -49,6 +49,35 @@ def test_chunk_plan_covers_every_frame_once():
     assert np.array_equal(owned, np.arange(1750))
     for start, a, b in plan:           # every owned frame lies inside its chunk
         assert start <= a and b <= start + 750
+
+
+def test_mel_filters_are_librosas():
+    import librosa
+
+    expected = librosa.filters.mel(sr=SR, n_fft=400, n_mels=80)
+    assert np.abs(_mel_filters() - expected).max() < 1e-7
+    assert (_mel_filters().max(1) > 0).all()
+
+
+@pytest.mark.parametrize("seconds", [0.004, 0.0625, 1.0, 30.0])
+def test_log_mel_is_whispers_through_librosa(seconds):
+    """The numpy STFT equals librosa.stft (periodic Hann, centred, reflect-padded) on real speech,
+    whatever the length: shorter than a window, frames that do or do not fill the last hop, 30 s."""
+    import librosa
+
+    from talkstyle import assets
+    from talkstyle.audio.io import load_audio
+
+    audio = np.resize(load_audio(assets.path("demo_speech.wav")), int(seconds * SR))
+    padded = np.pad(audio, (0, max(0, 400 - len(audio))))
+    power = np.abs(librosa.stft(padded, n_fft=400, hop_length=160, window="hann", center=True,
+                                pad_mode="reflect")[:, :-1]) ** 2
+    logm = np.log10(np.maximum(librosa.filters.mel(sr=SR, n_fft=400, n_mels=80) @ power, 1e-10))
+    expected = (np.maximum(logm, logm.max() - 8.0) + 4.0) / 4.0
+    ours = log_mel(audio)
+    assert ours.shape == expected.shape and ours.dtype == np.float32
+    assert np.abs(ours - expected).max() < 1e-5
+    assert ours.std() > 0.1
 
 
 def test_mel_encoder_shapes_and_rate():

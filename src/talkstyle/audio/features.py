@@ -37,11 +37,16 @@ def num_frames_for(num_samples: int) -> int:
 
 
 def log_mel(audio: np.ndarray) -> np.ndarray:
-    """Whisper's log-mel: (80, S // 160) float32; log10, floor at max - 8, then (x + 4) / 4."""
-    import librosa
+    """Whisper's log-mel: (80, S // 160) float32; log10, floor at max - 8, then (x + 4) / 4.
 
+    The STFT and the mel filters are librosa's (stft with a periodic Hann window, centred with
+    reflect padding; filters.mel with Slaney's scale and norm), written in numpy because importing
+    librosa (scipy.signal, numba) cost 1.5 s of every `animate` start. tests/test_features.py
+    checks both against librosa."""
     audio = np.pad(audio, (0, max(0, N_FFT - len(audio))))   # reflect padding needs one window
-    spec = librosa.stft(audio, n_fft=N_FFT, hop_length=HOP, window="hann", center=True, pad_mode="reflect")
+    padded = np.pad(audio, N_FFT // 2, mode="reflect")
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]       # (1 + S // 160, 400)
+    spec = np.fft.rfft(_hann() * frames, axis=-1).astype(np.complex64).T          # (201, frames), as librosa's
     power = np.abs(spec[:, :-1]) ** 2       # Whisper drops the last centred frame
     mel = _mel_filters() @ power
     logm = np.log10(np.maximum(mel, 1e-10))
@@ -50,10 +55,37 @@ def log_mel(audio: np.ndarray) -> np.ndarray:
 
 
 @functools.cache
-def _mel_filters() -> np.ndarray:
-    import librosa
+def _hann() -> np.ndarray:
+    """The periodic Hann window of N_FFT samples (float64)."""
+    return np.hanning(N_FFT + 1)[:-1]
 
-    return librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS).astype(np.float32)
+
+# Slaney's mel scale (Auditory Toolbox; librosa's default): linear to 1 kHz, logarithmic above.
+_MEL_HZ = 200.0 / 3                            # Hz per mel in the linear part
+_LOG_HZ = 1000.0
+_LOG_MEL = _LOG_HZ / _MEL_HZ
+_LOG_STEP = np.log(6.4) / 27.0
+
+
+def _hz_to_mel(hz: float) -> float:
+    return hz / _MEL_HZ if hz < _LOG_HZ else _LOG_MEL + np.log(hz / _LOG_HZ) / _LOG_STEP
+
+
+def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
+    return np.where(mels >= _LOG_MEL, _LOG_HZ * np.exp(_LOG_STEP * (mels - _LOG_MEL)), _MEL_HZ * mels)
+
+
+@functools.cache
+def _mel_filters() -> np.ndarray:
+    """(N_MELS, 1 + N_FFT // 2) float32 triangular filters from 0 Hz to Nyquist, each scaled to
+    unit area (Slaney's norm): librosa.filters.mel(sr=16000, n_fft=400, n_mels=80), as Whisper uses."""
+    fft_hz = np.fft.rfftfreq(N_FFT, 1.0 / SAMPLE_RATE)
+    mel_hz = _mel_to_hz(np.linspace(_hz_to_mel(0.0), _hz_to_mel(SAMPLE_RATE / 2), N_MELS + 2))
+    width = np.diff(mel_hz)
+    ramps = mel_hz[:, None] - fft_hz[None, :]
+    rising, falling = -ramps[:-2] / width[:-1, None], ramps[2:] / width[1:, None]
+    weights = np.maximum(0, np.minimum(rising, falling)).astype(np.float32)
+    return (weights * (2.0 / (mel_hz[2:] - mel_hz[:-2]))[:, None]).astype(np.float32)
 
 
 def pairwise_mean(x: np.ndarray) -> np.ndarray:
@@ -170,12 +202,16 @@ def whisper_model_dir() -> Path:
     return path
 
 
-@functools.cache
 def load_whisper(intra_threads: int = 0):
-    """The CTranslate2 Whisper model (shared by the encoder and transcription), loaded once."""
+    """The CTranslate2 Whisper model (shared by the encoder and transcription), loaded once per
+    thread count (0: up to 2 threads)."""
+    return _whisper(intra_threads or min(2, os.cpu_count() or 1))
+
+
+@functools.cache      # keyed by the resolved count: load_whisper() and load_whisper(0) share one model
+def _whisper(threads: int):
     import ctranslate2
 
-    threads = intra_threads or min(2, os.cpu_count() or 1)
     return ctranslate2.models.Whisper(str(whisper_model_dir()), device="cpu",
                                       intra_threads=threads, inter_threads=1,
                                       compute_type="float32")  # the shipped fp16 weights run as fp32 on CPU anyway

@@ -14,7 +14,7 @@ from ..face.motion import DEFAULT_FPS
 from ..plain import from_plain, to_plain
 
 MOTION_DIM = NUM_BLENDSHAPES + 3        # 52 ARKit weights + head pitch, yaw, roll
-SAMPLERS = ("ddim", "dpm", "ddpm")      # diffusers schedulers for sampling (see diffusion.py)
+SAMPLERS = ("ddim", "dpm", "ddpm")      # samplers (schedulers.py, chosen in diffusion.py)
 
 
 @dataclasses.dataclass(frozen=True)

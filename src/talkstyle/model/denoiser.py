@@ -9,11 +9,11 @@ It predicts x0 as primary motion + per-frame weights alpha on the K style-basis 
 from __future__ import annotations
 
 import torch
-from diffusers.models.embeddings import TimestepEmbedding, Timesteps
 from torch import nn
 
 from .basis import combine
 from .config import ModelConfig
+from .timestep import TimestepEmbedding, sinusoidal
 
 
 class Denoiser(nn.Module):
@@ -24,8 +24,7 @@ class Denoiser(nn.Module):
         self.motion_in = nn.Linear(cfg.motion_dim, d)
         self.audio_in = nn.Sequential(nn.LayerNorm(cfg.audio_dim), nn.Linear(cfg.audio_dim, d))
         self.style_in = nn.Linear(cfg.style_dim, cfg.style_tokens * d)
-        self.time_proj = Timesteps(d, flip_sin_to_cos=True, downscale_freq_shift=0)
-        self.time_embed = TimestepEmbedding(d, d)
+        self.time_embed = TimestepEmbedding(d)
         self.frame_pos = nn.Parameter(torch.randn(1, n, d) * 0.02)
         self.style_pos = nn.Parameter(torch.randn(1, cfg.style_tokens, d) * 0.02)
         self.role = nn.Embedding(2, d)                      # 0: clean context frame, 1: noisy frame
@@ -52,7 +51,7 @@ class Denoiser(nn.Module):
         """x_t (B, N, D) noisy window, t (B,), prev_motion (B, Np, D), audio (B, Np+N, A),
         style (B, S), basis (B, K, D) -> x0 estimate (B, N, D) and alpha (B, N, K)."""
         cfg, b = self.cfg, x_t.shape[0]
-        temb = self.time_embed(self.time_proj(t).to(x_t.dtype)).unsqueeze(1)
+        temb = self.time_embed(sinusoidal(t, cfg.d_model).to(x_t.dtype)).unsqueeze(1)
         frames = self.motion_in(torch.cat([prev_motion, x_t], 1)) + self.frame_pos
         roles = torch.cat([torch.zeros(cfg.context, dtype=torch.long), torch.ones(cfg.window, dtype=torch.long)])
         frames = frames + self.role(roles.to(x_t.device))

@@ -1,33 +1,28 @@
-"""Diffusion schedules from diffusers, and the sampling loop with classifier-free guidance.
+"""The model's diffusion schedulers, and the sampling loop with classifier-free guidance.
 
 The model predicts x0 ("sample" prediction, seed paper eq. 1). DDPM trains it; DDPM (the paper's
-1000 steps), DDIM and DPM-Solver++ sample from it.
+1000 steps), DDIM and DPM-Solver++ sample from it (schedulers.py).
 """
 from __future__ import annotations
 
 from typing import Callable
 
 import torch
-from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
 
 from ..errors import TalkstyleError
 from .config import SAMPLERS, ModelConfig
+from .schedulers import DDIMScheduler, DDPMScheduler, DPMSolverScheduler, Scheduler
+
+SCHEDULERS: dict[str, type[Scheduler]] = {"ddim": DDIMScheduler, "dpm": DPMSolverScheduler, "ddpm": DDPMScheduler}
 
 
 def training_scheduler(cfg: ModelConfig) -> DDPMScheduler:
-    return DDPMScheduler(num_train_timesteps=cfg.train_timesteps, beta_schedule=cfg.beta_schedule,
-                         prediction_type="sample", clip_sample=False)
+    return DDPMScheduler(cfg.train_timesteps, cfg.beta_schedule)
 
 
-def sampling_scheduler(cfg: ModelConfig, sampler: str):
-    base = training_scheduler(cfg)
-    if sampler == "ddpm":
-        return base
-    if sampler == "ddim":
-        return DDIMScheduler.from_config(base.config, timestep_spacing="trailing")
-    if sampler == "dpm":
-        return DPMSolverMultistepScheduler.from_config(base.config, algorithm_type="dpmsolver++",
-                                                       timestep_spacing="trailing", final_sigmas_type="zero")
+def sampling_scheduler(cfg: ModelConfig, sampler: str) -> Scheduler:
+    if sampler in SCHEDULERS:
+        return SCHEDULERS[sampler](cfg.train_timesteps, cfg.beta_schedule)
     raise TalkstyleError(f"unknown sampler '{sampler}': choose one of {', '.join(SAMPLERS)}")
 
 
@@ -39,13 +34,13 @@ def guided(x0_cond: torch.Tensor, x0_no_audio: torch.Tensor, x0_no_style: torch.
 
 @torch.no_grad()
 def sample(x0_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], shape: tuple[int, ...],
-           scheduler, steps: int, generator: torch.Generator) -> torch.Tensor:
+           scheduler: Scheduler, steps: int, generator: torch.Generator) -> torch.Tensor:
     """Run the reverse process from Gaussian noise; x0_fn(x_t, t) returns the (guided) x0."""
-    if steps < 1 or steps > scheduler.config.num_train_timesteps:
-        raise TalkstyleError(f"--steps must be in [1, {scheduler.config.num_train_timesteps}], got {steps}")
+    if steps < 1 or steps > scheduler.train_timesteps:
+        raise TalkstyleError(f"--steps must be in [1, {scheduler.train_timesteps}], got {steps}")
     scheduler.set_timesteps(steps)
-    x = torch.randn(shape, generator=generator) * scheduler.init_noise_sigma
+    x = torch.randn(shape, generator=generator)
     for t in scheduler.timesteps:
         x0 = x0_fn(x, t.expand(shape[0]))
-        x = scheduler.step(x0, t, x, generator=generator).prev_sample
+        x = scheduler.step(x0, t, x, generator)
     return x
