@@ -92,8 +92,8 @@ def test_expressions_keep_the_lip_middle_closed(rig):
     that lip sync is measured on, alone or stacked at full strength: the lip presser and the lip
     rolls among them (lips that press or roll in stay in contact)."""
     openers = {"jawOpen", "mouthClose", "jawForward", "jawLeft", "jawRight", "mouthFunnel", "mouthPucker",
-               "mouthShrugLower", "mouthShrugUpper", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight",
-               "mouthStretchLeft", "mouthStretchRight", "tongueOut"}
+               "mouthShrugLower", "mouthShrugUpper", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft",
+               "mouthUpperUpRight", "mouthStretchLeft", "mouthStretchRight", "tongueOut"}
     closed = [k for k, name in enumerate(ARKIT_NAMES) if name not in openers]
     w = np.zeros((len(closed) + 1, 52), np.float32)
     w[np.arange(len(closed)), closed] = 1.0
