@@ -206,13 +206,15 @@ def test_train_stream_distils_resumes_and_loads(tiny_dataset, tiny_checkpoint, t
 
 
 @pytest.mark.slow
-def test_train_contact_adds_a_stream_component(talkstyle, tiny_dataset, tmp_path, speech: np.ndarray) -> None:
+def test_train_contact_adds_a_stream_component(talkstyle, user_error, tiny_dataset, tmp_path, speech: np.ndarray) -> None:
     import shutil
 
     folder = tmp_path / "stream_model"
     shutil.copytree(assets.path("stream_model"), folder)
     for name in ("lip_contact.json", "lip_contact.safetensors"):
         (folder / name).unlink()
+    user_error(talkstyle("train-contact", "--data", tiny_dataset, "--checkpoint", folder, "--augmented", "2"),
+               "--augmented applies to diffusion checkpoints")
     result = talkstyle("train-contact", "--data", tiny_dataset, "--checkpoint", folder, "--steps", "3", "--threads", "1")
     assert result.returncode == 0, result.stderr
     animator = StreamAnimator(None, checkpoint=folder)

@@ -124,7 +124,12 @@ def train_contact(
 
     train_options(checkpoint, steps=steps, threads=threads, augmented=augmented, seed=seed)
     if (checkpoint / STREAM_CONFIG).is_file():      # on the stream's features, within its look-ahead
+        from ..errors import TalkstyleError
         from ..train_stream import train_stream_contact
+
+        if augmented != 1:
+            raise TalkstyleError("--augmented applies to diffusion checkpoints; a streaming model's lip contact "
+                                 "always trains on one copy in other recording conditions")
 
         folder = train_stream_contact(data, checkpoint, steps, seed, threads)
     else:
