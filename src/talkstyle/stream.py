@@ -204,7 +204,7 @@ class StreamAnimator:
                 p = torch.sigmoid(self.contact.step(window))[0].numpy()
                 self._history = window[:, -self.contact.cfg.context:]
                 motion[:, :NUM_BLENDSHAPES] = seal_lips(np.clip(motion[:, :NUM_BLENDSHAPES], 0.0, 1.0),
-                                                        LipContact.closure_of(p, self.contact.cfg))
+                                                        self.contact.ramp(p))
         first = self._steps - self.lookahead           # frame index of the first output row
         self._steps += len(feats)
         frames = []

@@ -60,7 +60,7 @@ class StreamStep(nn.Module):
         if self.contact is None:
             return torch.cat([weights, head], -1), state
         window = torch.cat([history, feats], 1)
-        closure = LipContact.closure_of(torch.sigmoid(self.contact.step(window)), self.contact.cfg)
+        closure = self.contact.ramp(torch.sigmoid(self.contact.step(window)))
         return torch.cat([seal_lips(weights, closure), head], -1), state, window[:, -self.contact.cfg.context:]
 
 

@@ -96,10 +96,9 @@ class LipContact(nn.Module):
         plus T new frames (with a look-ahead, row t is the frame `lookahead` before the window's end)."""
         return self.net(window.transpose(1, 2)).squeeze(1)
 
-    @staticmethod
-    def closure_of(p: torch.Tensor | np.ndarray, cfg: ContactConfig):
+    def ramp(self, p: torch.Tensor | np.ndarray):
         """Probabilities -> how far to seal the lips, 0..1 (below `low` the mouth is kept)."""
-        x = (p - cfg.low) / (cfg.high - cfg.low)
+        x = (p - self.cfg.low) / (self.cfg.high - self.cfg.low)
         return x.clamp(0.0, 1.0) if isinstance(x, torch.Tensor) else np.clip(x, 0.0, 1.0).astype(np.float32)
 
     @torch.no_grad()
@@ -111,7 +110,7 @@ class LipContact(nn.Module):
 
     def closure(self, feats: np.ndarray) -> np.ndarray:
         """(T,) how far to seal the lips at each frame, 0..1 (for face.lip_seal.seal_lips)."""
-        return self.closure_of(self.probability(feats), self.cfg)
+        return self.ramp(self.probability(feats))
 
     # ------------------------------------------------------------ files
     def save(self, folder: str | Path) -> None:
