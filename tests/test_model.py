@@ -9,7 +9,7 @@ import torch
 
 from talkstyle.vocab.attributes import StyleAttributes
 from talkstyle.errors import TalkstyleError
-from talkstyle.model.basis import combine
+from talkstyle.model.basis import combine, smooth_weights
 from talkstyle.model.checkpoint import load_generator, save_checkpoint
 from talkstyle.model.config import ModelConfig, get_config
 from talkstyle.model.diffusion import guided
@@ -75,6 +75,29 @@ def test_style_basis_combination():
     alpha = torch.tensor([[[1.0, 0.0], [0.5, 0.5], [0.0, 2.0]]])
     basis = torch.tensor([[[1.0, 0.0], [0.0, 1.0]]])
     assert torch.equal(combine(primary, alpha, basis)[0], torch.tensor([[1.0, 0.0], [0.5, 0.5], [0.0, 2.0]]))
+
+
+def test_basis_weight_smoothing():
+    torch.manual_seed(0)
+    flat = torch.full((2, 40, 3), 0.7)
+    assert torch.allclose(smooth_weights(flat, 5.0), flat)            # edges held, not pulled to 0
+    noisy = torch.randn(2, 40, 3)
+    smooth = smooth_weights(noisy, 5.0)
+    assert smooth.shape == noisy.shape
+    assert smooth.diff(dim=1).abs().mean() < 0.2 * noisy.diff(dim=1).abs().mean()
+    assert torch.equal(smooth_weights(noisy, 0.0), noisy)              # 0: per frame, as the paper
+    cfg = dataclasses.replace(CFG, basis_smoothing=0.2)                # through the denoiser
+    model = StyleGenerator(cfg).eval()
+    b, n = 2, cfg.window
+    inputs = (torch.randn(b, n, cfg.motion_dim), torch.tensor([500, 20]), torch.randn(b, cfg.context, cfg.motion_dim),
+              torch.randn(b, cfg.context + n, cfg.audio_dim), torch.randn(b, cfg.style_dim),
+              torch.randn(b, cfg.basis, cfg.motion_dim))
+    with torch.no_grad():
+        x0, alpha = model.denoiser(*inputs)
+        model.denoiser.cfg = dataclasses.replace(cfg, basis_smoothing=0.0)
+        x0_free, raw = model.denoiser(*inputs)
+    assert torch.allclose(alpha, smooth_weights(raw, 0.2 * cfg.fps), atol=1e-6)
+    assert torch.allclose(x0 - x0_free, (alpha - raw) @ inputs[-1], atol=1e-5)
 
 
 def test_audio_cross_attention_band():

@@ -10,6 +10,7 @@ the switches in `ModelConfig` / `TrainConfig` differ (seed paper sections 5.3 an
     regression     no diffusion: one pass from audio + style to motion
     no_basis       ablation: K = 0
     no_cross       ablation: self-window style conditioning only
+    smooth_basis   design change: basis weights low-passed over 0.5 s (expression, not lip motion)
     base           the larger size (small is talkstyle's)
 
 Text-only vs reference-only vs both is not a training variant: the protocol (eval/run.py)
@@ -53,6 +54,8 @@ VARIANTS: dict[str, Variant] = {
     "regression": Variant("baseline: deterministic regression (no diffusion)", model={"regression": True}),
     "no_basis": Variant("ablation: no style basis", model={"basis": 0}),
     "no_cross": Variant("ablation: no cross-window conditioning", train={"p_cross": 0.0}),
+    "smooth_basis": Variant("design change: style-basis weights smoothed over time (sigma 0.5 s)",
+                            model={"basis_smoothing": 0.5}),
     "base": Variant("ablation: base size instead of small", config="base"),
 }
 

@@ -6,7 +6,10 @@ basis while the primary motion carries the fast lip sync.
 """
 from __future__ import annotations
 
+import math
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .config import ModelConfig
@@ -33,3 +36,17 @@ class StyleBasis(nn.Module):
 def combine(primary: torch.Tensor, alpha: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
     """primary (B, N, D) + alpha (B, N, K) @ basis (B, K, D)."""
     return primary + alpha @ basis
+
+
+def smooth_weights(alpha: torch.Tensor, sigma: float) -> torch.Tensor:
+    """alpha (B, N, K) low-passed along N by a Gaussian of `sigma` frames, the edges held (a
+    window's first and last weights are not pulled towards zero)."""
+    n = alpha.shape[1]
+    radius = min(math.ceil(3 * sigma), n - 1)
+    if sigma <= 0 or radius < 1:
+        return alpha
+    taps = torch.arange(-radius, radius + 1, dtype=alpha.dtype, device=alpha.device)
+    kernel = torch.exp(-0.5 * (taps / sigma) ** 2)
+    kernel = (kernel / kernel.sum()).expand(alpha.shape[2], 1, -1)
+    x = F.pad(alpha.transpose(1, 2), (radius, radius), mode="replicate")
+    return F.conv1d(x, kernel, groups=alpha.shape[2]).transpose(1, 2)

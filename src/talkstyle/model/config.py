@@ -44,6 +44,9 @@ class ModelConfig:
     style_conditioned: bool = True      # False: unconditioned baseline (style is always the learned null)
     regression: bool = False            # True: deterministic regression baseline (one pass, no diffusion)
     basis_hidden: int = 128
+    # Gaussian sigma in seconds of the basis weights alpha over time. 0: free per frame, as in the
+    # seed paper; > 0 keeps the basis for slow expression and leaves lip motion to the primary.
+    basis_smoothing: float = 0.0
     # diffusion
     train_timesteps: int = 1000
     beta_schedule: str = "squaredcos_cap_v2"
@@ -116,7 +119,7 @@ MODEL_BOUNDS: dict[str, tuple[float, float]] = {
     "d_model": (1, 8192), "layers": (1, 128), "heads": (1, 256), "ff_mult": (1, 64), "audio_band": (0, 10_000),
     "dropout": (0.0, 0.99), "style_dim": (1, 8192), "style_tokens": (1, 1024), "style_layers": (1, 128),
     "style_d_model": (1, 8192), "codebook_size": (1, 1 << 20), "code_dim": (1, 8192), "basis": (0, 1024),
-    "basis_hidden": (1, 8192), "train_timesteps": (1, 100_000),
+    "basis_hidden": (1, 8192), "basis_smoothing": (0.0, 60.0), "train_timesteps": (1, 100_000),
 }
 
 

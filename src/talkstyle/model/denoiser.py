@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .basis import combine
+from .basis import combine, smooth_weights
 from .config import ModelConfig
 from .timestep import TimestepEmbedding, sinusoidal
 
@@ -61,4 +61,5 @@ class Denoiser(nn.Module):
         h = self.decoder(h, memory, memory_mask=self.memory_mask)
         out = self.out(h[:, -cfg.window:])
         primary, alpha = out.split([cfg.motion_dim, cfg.basis], dim=-1)
+        alpha = smooth_weights(alpha, cfg.basis_smoothing * cfg.fps)
         return combine(primary, alpha, basis), alpha
