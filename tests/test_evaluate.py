@@ -19,7 +19,7 @@ import torch
 
 from talkstyle.cli import main
 from talkstyle.eval.baselines import VARIANTS, variant_configs
-from talkstyle.eval.statistics import paired_test
+from talkstyle.eval.statistics import paired_test, seed_comparisons, seed_groups, seed_spreads
 from talkstyle.model.generator import Batch, StyleGenerator
 
 pytestmark = pytest.mark.slow           # trains models or builds datasets
@@ -117,6 +117,42 @@ def test_paired_test_finds_a_real_difference_and_none_in_equal_samples():
     assert paired_test(a, a + 0.05 + rng.normal(0, 0.01, 30)) < 1e-4
     assert paired_test(a, a.copy()) == 1.0
     assert paired_test(a, a + rng.normal(0, 0.1, 30)) > 0.01
+
+
+def _run(name: str, lve: np.ndarray):
+    from talkstyle.eval.metrics import MotionMetrics
+    from talkstyle.eval.protocol import Checkpoint, ModelRun
+
+    metrics = [MotionMetrics(mve=1.0, mse=1.0, lve=float(v), lve_l2=1.0, fdd=0.0, mod=1.0, weights_mae=0.1,
+                             head_mae_deg=1.0) for v in lve]
+    return ModelRun(Checkpoint(name, Path(name), None, {}), {}, {"reference": metrics})
+
+
+def test_designs_over_seeds():
+    rng = np.random.default_rng(0)
+    clips = rng.uniform(20, 30, 40)                     # clip difficulty, shared by every run
+    runs = [_run("talkstyle", clips), _run("vae", clips + 2), _run("diffposetalk", clips + 1),
+            _run("talkstyle-s1", clips + 0.5), _run("vae-s1", clips + 1.5), _run("vae-s2", clips + 2.5),
+            _run("orphan-s1", clips)]                   # no "orphan" run: a design of its own name
+    groups = seed_groups(runs)
+    assert list(groups) == ["talkstyle", "vae"]         # single-seed designs are left out
+    assert [r.checkpoint.name for r in groups["vae"]] == ["vae", "vae-s1", "vae-s2"]
+    spread = {x.design: x for x in seed_spreads(groups, "reference", ("lve",))}
+    assert spread["vae"].seeds == 3 and spread["vae"].mean == pytest.approx(clips.mean() + 2)
+    assert spread["vae"].std == pytest.approx(0.5) and spread["vae"].high - spread["vae"].low == pytest.approx(1)
+    (c,) = seed_comparisons(groups, "reference", ("lve",))
+    assert (c.design, c.other) == ("talkstyle", "vae")
+    assert c.mean_diff == pytest.approx(0.25 - 2) and c.relative == pytest.approx(-1.75 / (clips.mean() + 2))
+    assert c.wins == 6 and c.pairs == 6 and c.p_value < 1e-6
+    from types import SimpleNamespace
+
+    from talkstyle.eval.report import seeds_section
+
+    for r in runs:                                      # the report's table reads every paper metric
+        r.metrics["reference"] = [dataclasses.replace(m, mse=m.lve / 10) for m in r.metrics["reference"]]
+    md = "\n".join(seeds_section(SimpleNamespace(runs=runs, style=None)))
+    assert "| vae | 3 |" in md and "| talkstyle | 2 |" in md and "diffposetalk" not in md
+    assert "| vae | -0.175 (-6.4%, p=" in md and "6/6)" in md
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
