@@ -71,8 +71,9 @@ def render_grid(motions: Sequence[FaceMotion], path: str | Path, captions: Seque
         audio, sample_rate = motions[0].audio, motions[0].sample_rate
     columns = columns or min(len(motions), 4)
     with Renderer(size=size, rig=FaceRig.default(), head=True) as renderer:   # the whole head: eyes, teeth, hair
+        # previews are looked at, not processed further: the fastest x264 preset (a minute is ~7 MB)
         return write_video(path, _frames(motions, captions, renderer, columns), motions[0].fps, audio, sample_rate,
-                           total=max(len(m) for m in motions), progress=progress)
+                           total=max(len(m) for m in motions), progress=progress, preset="ultrafast")
 
 
 def render_motion(motion: FaceMotion, path: str | Path, audio: np.ndarray | None = None,

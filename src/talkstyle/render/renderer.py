@@ -29,24 +29,28 @@ LIGHT_DIR = (0.35, 0.45, 1.0)
 _VERT = """
 #version 330
 uniform mat4 mvp;
-uniform float depth_bias;
-in vec3 in_pos; in vec3 in_normal; in vec2 in_uv;
-out vec3 v_normal; out vec2 v_uv;
+uniform float depth_bias; uniform bool per_vertex;
+uniform vec3 base; uniform bool lit;
+in vec3 in_pos; in vec3 in_normal; in vec2 in_uv; in vec4 in_colour;
+out vec3 v_normal; out vec2 v_uv; flat out vec4 v_colour;
 void main() {
     gl_Position = mvp * vec4(in_pos, 1.0);
     gl_Position.z += depth_bias * gl_Position.w;   // the interior fill sits just behind the surface
     v_normal = in_normal; v_uv = in_uv;
+    // head parts carry their colour and lit flag per vertex, so all of them go in one draw call
+    v_colour = per_vertex ? in_colour : vec4(base, lit ? 1.0 : 0.0);
 }
 """
 _FRAG = """
 #version 330
-uniform vec3 light_dir; uniform vec3 base; uniform bool textured; uniform bool lit;
+uniform vec3 light_dir; uniform bool textured;
 uniform sampler2D tex;
-in vec3 v_normal; in vec2 v_uv;
+in vec3 v_normal; in vec2 v_uv; flat in vec4 v_colour;
 out vec4 color;
 void main() {
     vec3 n = normalize(v_normal);
-    vec3 albedo = textured ? texture(tex, v_uv).rgb : base;
+    bool lit = v_colour.a > 0.5;
+    vec3 albedo = textured ? texture(tex, v_uv).rgb : v_colour.rgb;
     float diffuse = max(dot(n, light_dir), 0.0);
     vec3 h = normalize(light_dir + vec3(0.0, 0.0, 1.0));
     float spec = lit ? 0.12 * pow(max(dot(n, h), 0.0), 24.0) : 0.0;
@@ -214,16 +218,20 @@ class _GLBackend:
             self.tex.build_mipmaps()
             self.tex.use(0)
             self.prog["tex"].value = 0
-        self.parts = []
+        self.parts = None
         if r.parts is not None:
+            # One draw call for every part (a draw costs llvmpipe about 0.3 ms): each vertex
+            # carries its part's colour and lit flag; the groups do not share vertices.
             m = len(r.parts.vertices)
-            self.part_pos, self.part_nrm = ctx.buffer(reserve=m * 12), ctx.buffer(reserve=m * 12)
-            zero_uv = ctx.buffer(np.zeros((m, 2), np.float32).tobytes())
-            part_content = [(self.part_pos, "3f", "in_pos"), (self.part_nrm, "3f", "in_normal"),
-                            (zero_uv, "2f", "in_uv")]
+            colours = np.zeros((m, 4), np.float32)
             for tris, colour, lit, _ in r.parts.groups:
-                vao = ctx.vertex_array(self.prog, part_content, ctx.buffer(tris.astype(np.int32).tobytes()))
-                self.parts.append((vao, colour, lit))
+                colours[np.unique(tris)] = (*colour, float(lit))
+            self.part_pos, self.part_nrm = ctx.buffer(reserve=m * 12), ctx.buffer(reserve=m * 12)
+            part_content = [(self.part_pos, "3f", "in_pos"), (self.part_nrm, "3f", "in_normal"),
+                            (ctx.buffer(np.zeros((m, 2), np.float32).tobytes()), "2f", "in_uv"),
+                            (ctx.buffer(colours.tobytes()), "4f", "in_colour")]
+            tris = np.concatenate([g[0] for g in r.parts.groups]).astype(np.int32)
+            self.parts = ctx.vertex_array(self.prog, part_content, ctx.buffer(tris.tobytes()))
 
     def frame(self, v: np.ndarray, n: np.ndarray, parts: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         import moderngl
@@ -248,10 +256,9 @@ class _GLBackend:
         else:
             self.part_pos.write(parts[0].tobytes())
             self.part_nrm.write(parts[1].tobytes())
-            for vao, colour, lit in self.parts:
-                prog["lit"].value = lit
-                prog["base"].value = colour
-                vao.render()
+            prog["per_vertex"].value = True
+            self.parts.render()
+            prog["per_vertex"].value = False
         if self.ms_fbo is not self.fbo:
             ctx.copy_framebuffer(self.fbo, self.ms_fbo)      # resolve the multisampled image
         img = np.frombuffer(self.fbo.read(components=3), np.uint8).reshape(self.r.size, self.r.size, 3)
