@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,8 @@ import soundfile as sf
 
 from talkstyle import assets
 from talkstyle.audio.io import load_audio
+from talkstyle.export.retarget import load_avatar, retarget_file
+from talkstyle.face.motion import FaceMotion
 
 from cdp import MISSING, Chromium, chromium_path
 from serve_takes import need_three, write_take
@@ -20,6 +23,7 @@ pytestmark = [pytest.mark.slow,       # starts the server's model and a browser:
               pytest.mark.skipif(chromium_path() is None, reason=MISSING)]
 
 BACKGROUND = np.array([0x30, 0x33, 0x3B])    # the 3D view's clear colour (web/app.js)
+SUZANNE = Path(__file__).with_name("data") / "blender_suzanne.glb"
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +37,10 @@ def site(tmp_path_factory):
     mic = root / "speech.wav"
     sf.write(str(mic), np.concatenate([np.zeros(16000, np.float32), speech]), 16000, subtype="PCM_16")
     write_take(root / "takes" / "three_opens", 0.5 - 0.5 * np.cos(np.linspace(0, 6 * np.pi, 100)), speech)  # jaw opens 3x
+    # The same take on a character that is not ours (Blender's monkey, "JawOpen" etc.), as
+    # `talkstyle retarget takes/three_opens/motion.npz --avatar suzanne.glb -o takes/three_opens/suzanne.glb` writes it.
+    retarget_file(FaceMotion.load(root / "takes" / "three_opens" / "motion.npz"), SUZANNE,
+                  root / "takes" / "three_opens" / "suzanne.glb")
     with running(Server(Library(root / "takes"))) as url:
         yield url, mic, root
 
@@ -95,3 +103,32 @@ def test_playback_of_an_animate_take_with_its_curves(site, tmp_path):
     assert info["take"]["name"] == "three_opens" and info["take"]["frames"] == 100
     assert info["src"].endswith("/takes/three_opens/audio.wav")
     assert face_pixels(shot) > 0.1
+
+
+def test_playback_on_a_retargeted_character(site, tmp_path):
+    url, _, root = site
+
+    async def session():
+        async with Chromium() as page:
+            await page.goto(url)
+            await page.wait_for("window.talkstyle && window.talkstyle.ready", 90)
+            options = await page.evaluate("[...document.getElementById('take').options].map((o) => o.text)")
+            await page.evaluate("const s = document.getElementById('take'); s.value = 'three_opens\\nsuzanne.glb';"
+                                "s.dispatchEvent(new Event('change'))")
+            await page.wait_for("talkstyle.take && talkstyle.take.avatar === 'suzanne.glb'", 60)
+            await page.evaluate("document.getElementById('play').click()", user_gesture=True)
+            await page.wait_for("document.getElementById('audio').currentTime > 3.6", 60)
+            state = await page.evaluate("({take: talkstyle.take, morphs: talkstyle.takeMorphs, errors: talkstyle.errors,"
+                                        " src: document.getElementById('audio').src})")
+            return options, await page.screenshot(), state
+
+    options, shot, state = asyncio.run(session())
+    (tmp_path / "avatar.png").write_bytes(shot)
+    assert options == ["three_opens", "three_opens on suzanne.glb"]
+    assert not state["errors"], state["errors"]
+    assert state["take"]["frames"] == 100 and state["src"].endswith("/takes/three_opens/audio.wav")
+    # The character's own JawOpen target opens and closes with the take (three times in 4 s).
+    jaw = load_avatar(SUZANNE).morphs["JawOpen"][0].target
+    curve = np.array([m[jaw] for m in state["morphs"]])
+    assert len(curve) >= 5 and curve.max() > 0.8 and curve.min() < 0.2    # frames drawn: fewer on a busy machine
+    assert face_pixels(shot) > 0.05                                         # the monkey is drawn (look: avatar.png)

@@ -26,6 +26,9 @@ def server(tmp_path_factory):
     need_three()
     root = tmp_path_factory.mktemp("serve")
     write_take(root / "takes" / "jaw", np.linspace(0, 1, 50), SPEECH[:32000])     # jawOpen opens over the take
+    # a character `talkstyle retarget` wrote into the take (any .glb / .vrm but face.glb), and a file that is not one
+    (root / "takes" / "jaw" / "hero.vrm").write_bytes((root / "takes" / "jaw" / "face.glb").read_bytes())
+    (root / "takes" / "jaw" / "notes.txt").write_text("not served")
     (root / "refs").mkdir()
     FaceMotion.neutral(100).save(root / "refs" / "calm.npz")
     app = Server(Library(root / "takes", root / "refs"))
@@ -193,13 +196,16 @@ def test_page_three_face_and_take_files_are_served(server):
     status, glb = run(get("face.glb"))
     assert status == 200 and glb[:4] == b"glTF"
     info = json.loads(run(get("api/info"))[1])
-    assert info["takes"] == [{"name": "jaw", "files": ["face.glb", "motion.npz"]}]
+    assert info["takes"] == [{"name": "jaw", "files": ["face.glb", "motion.npz"], "avatars": ["hero.vrm"]}]
     assert info["references"] == ["calm", "take:jaw"] and info["fps"] == 25
     status, wav = run(get("takes/jaw/audio.wav"))
     audio, rate = sf.read(io.BytesIO(wav))
     assert status == 200 and rate == 16000 and len(audio) == 32000
     assert run(get("takes/jaw/face.glb"))[0] == 200
-    for missing in ("takes/jaw/preview.mp4", "takes/jaw/secret.txt", "takes/nope/face.glb", "takes/..%2F..%2Fetc/passwd",
+    status, vrm = run(get("takes/jaw/hero.vrm"))
+    assert status == 200 and vrm[:4] == b"glTF"
+    for missing in ("takes/jaw/preview.mp4", "takes/jaw/notes.txt", "takes/jaw/secret.txt",
+                    "takes/jaw/..%2Fjaw%2Fhero.vrm", "takes/nope/face.glb", "takes/..%2F..%2Fetc/passwd",
                     "three/../../../etc/passwd"):
         assert run(get(missing))[0] == 404, missing
 

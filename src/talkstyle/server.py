@@ -5,8 +5,9 @@
     GET  /three/...             three.js from npm (node_modules/three), served locally
     GET  /face.glb              the neutral face with its 52 ARKit morph targets (the live view's mesh)
     GET  /api/info              model facts: fps, latency, the 52 names, references, takes, open sessions
-    GET  /takes/{name}/{file}   an `animate` output folder's face.glb, preview.mp4, livelink.csv, and
-                                audio.wav (the audio inside its motion.npz)
+    GET  /takes/{name}/{file}   an `animate` output folder's face.glb, preview.mp4, livelink.csv,
+                                audio.wav (the audio inside its motion.npz), and the characters that
+                                `talkstyle retarget` wrote there (any other .glb / .vrm)
     WS   /ws                    one live stream per connection (protocol below)
 
 WebSocket protocol. Client -> server: binary messages are audio, float32 little-endian mono at
@@ -44,6 +45,14 @@ WEB = Path(__file__).parent / "web"
 MAX_CHUNK_SECONDS = 10          # one audio message: more is a client bug, not speech
 MAX_PROMPT = 500                # characters
 TAKE_FILES = set(OUTPUT_FILES) | {"audio.wav"}
+AVATAR_SUFFIXES = (".glb", ".vrm")
+
+
+def take_avatars(folder: Path) -> list[str]:
+    """The characters in a take folder: its .glb / .vrm files other than face.glb (what
+    `talkstyle retarget folder/motion.npz --avatar char.glb -o folder/char.glb` writes)."""
+    return sorted(p.name for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in AVATAR_SUFFIXES and p.name not in TAKE_FILES)
 
 
 def three_dir() -> Path:
@@ -130,15 +139,15 @@ class Server:
         return web.json_response({
             "fps": self.fps, "latency": self.latency, "sample_rate": 16000, "names": list(ARKIT_NAMES),
             "references": sorted(self.library.references()), "sessions": self.sessions,
-            "takes": [{"name": n, "files": sorted(f.name for f in p.iterdir() if f.name in TAKE_FILES - {"audio.wav"})}
-                      for n, p in self.library.takes().items()]})
+            "takes": [{"name": n, "files": sorted(f.name for f in p.iterdir() if f.name in TAKE_FILES - {"audio.wav"}),
+                       "avatars": take_avatars(p)} for n, p in self.library.takes().items()]})
 
     async def take_file(self, request):
         from aiohttp import web
 
         name, file = request.match_info["name"], request.match_info["file"]
         folder = self.library.takes().get(name)
-        if folder is None or file not in TAKE_FILES:
+        if folder is None or (file not in TAKE_FILES and file not in take_avatars(folder)):
             raise web.HTTPNotFound(text=f"no take file {name}/{file}")
         if file == "audio.wav":
             wav = await asyncio.to_thread(_take_audio, folder)

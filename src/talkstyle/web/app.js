@@ -11,7 +11,7 @@ const CURVES = [['jawOpen', '#f0c674'], ['mouthClose', '#81a2be'], ['mouthSmileL
 // What the browser tests read (tests/test_browser.py): counts and per-frame values.
 const state = window.talkstyle = {
   ready: false, frames: 0, jaw: [], rms: [], sent: 0, errors: [], latencyMs: [], styles: [], mic: 'off',
-  take: null, taps: 0,
+  take: null, taps: 0, takeMorphs: [],       // takeMorphs: the shown mesh's morph weights per drawn frame
 };
 
 // ------------------------------------------------------------------ the 3D view
@@ -33,23 +33,26 @@ function loadGlb(url) {
   return new Promise((resolve, reject) => loader.load(url, resolve, undefined, reject));
 }
 
-function show(gltf) {
+function show(gltf, backed = true) {
   if (face) scene.remove(face.root);
   const root = gltf.scene;
   let mesh = null;
-  root.traverse((o) => { if (o.isMesh && o.morphTargetDictionary) mesh = o; });
+  root.traverse((o) => { if (o.isMesh && o.morphTargetDictionary && !mesh) mesh = o; });
   scene.add(root);
-  // Frame the face: look at the centre of its bounding box from the front.
-  const box = new THREE.Box3().setFromObject(root), centre = box.getCenter(new THREE.Vector3());
+  root.updateMatrixWorld(true);
+  // Frame the face: look at the centre of the morphing mesh's box from the front (a character's
+  // face mesh; the whole scene where no mesh morphs).
+  const box = new THREE.Box3().setFromObject(mesh || root), centre = box.getCenter(new THREE.Vector3());
   const size = box.getSize(new THREE.Vector3());
   camera.position.set(centre.x, centre.y, centre.z + 0.62 * Math.max(size.x, size.y) / Math.tan(THREE.MathUtils.degToRad(11)));
   camera.lookAt(centre);
-  // The mask has open eyes and mouth: a dark backing behind it stands for the inside of the head.
-  const backing = new THREE.Mesh(new THREE.CircleGeometry(0.36 * size.x, 48), new THREE.MeshBasicMaterial({ color: 0x2a1414 }));
-  backing.position.set(centre.x, centre.y, box.min.z + 0.35 * size.z);
   const head = root.getObjectByName('head') || root;
-  root.updateMatrixWorld(true);
-  head.attach(backing);                             // turns with the head
+  if (backed) {
+    // Our mask has open eyes and mouth: a dark backing behind it stands for the inside of the head.
+    const backing = new THREE.Mesh(new THREE.CircleGeometry(0.36 * size.x, 48), new THREE.MeshBasicMaterial({ color: 0x2a1414 }));
+    backing.position.set(centre.x, centre.y, box.min.z + 0.35 * size.z);
+    head.attach(backing);                           // turns with the head
+  }
   face = { gltf, root, mesh, head };
   return face;
 }
@@ -168,30 +171,40 @@ window.talkstyleSetStyle = (msg) => ws.send(JSON.stringify({ type: 'style', ...m
 // ------------------------------------------------------------------ playback of an animate take
 let take = null;                                    // {mixer, action, clip, curves: {name: Float32Array}, times}
 
-async function loadTake(name) {
+function morphMesh(gltf) {
+  let mesh = null;
+  gltf.scene.traverse((o) => { if (o.isMesh && o.morphTargetDictionary && !mesh) mesh = o; });
+  return mesh;
+}
+
+// A take plays on our face (face.glb) or on a character that `talkstyle retarget` wrote into the
+// take's folder; the curves beneath always come from the take's face.glb, where every channel is
+// named as ARKit names it.
+async function loadTake(value) {
+  const [name, avatar] = value.split('\n');
   const meta = info.takes.find((t) => t.name === name);
-  const gltf = await loadGlb(`/takes/${encodeURIComponent(name)}/face.glb`);
-  const f = show(gltf);
-  const clip = gltf.animations[0];
-  const mixer = new THREE.AnimationMixer(gltf.scene);
-  const action = mixer.clipAction(clip);
-  action.play();
-  const track = clip.tracks.find((t) => t.name.endsWith('.morphTargetInfluences'));
-  const n = Object.keys(f.mesh.morphTargetDictionary).length;
+  const base = `/takes/${encodeURIComponent(name)}/`;
+  const ours = await loadGlb(`${base}face.glb`);
+  const track = ours.animations[0].tracks.find((t) => t.name.endsWith('.morphTargetInfluences'));
+  const dict = morphMesh(ours).morphTargetDictionary, n = Object.keys(dict).length;
   const curves = {};
-  for (const [c] of CURVES) {
-    const k = f.mesh.morphTargetDictionary[c];
-    curves[c] = Float32Array.from({ length: track.times.length }, (_, t) => track.values[t * n + k]);
-  }
+  for (const [c] of CURVES) curves[c] = Float32Array.from({ length: track.times.length }, (_, t) => track.values[t * n + dict[c]]);
+  const shown = avatar ? await loadGlb(base + encodeURIComponent(avatar)) : ours;
+  show(shown, !avatar);
+  const clip = shown.animations.find((a) => a.name === 'talkstyle') || shown.animations[0];
+  if (!clip) throw new Error(`${avatar} has no animation: write it with talkstyle retarget`);
+  const mixer = new THREE.AnimationMixer(shown.scene);
+  mixer.clipAction(clip).play();
   take = { name, mixer, clip, curves, times: track.times };
   const audio = $('audio');
-  const src = meta.files.includes('motion.npz') ? `/takes/${encodeURIComponent(name)}/audio.wav`
-    : meta.files.includes('preview.mp4') ? `/takes/${encodeURIComponent(name)}/preview.mp4` : null;
+  const src = meta.files.includes('motion.npz') ? `${base}audio.wav`
+    : meta.files.includes('preview.mp4') ? `${base}preview.mp4` : null;
   if (src) audio.src = src; else audio.removeAttribute('src');          // no audio: played on the clock
   mixer.setTime(0);
-  state.take = { name, frames: track.times.length, duration: clip.duration };
-  $('takeinfo').textContent = `${name}: ${clip.duration.toFixed(1)} s, ${track.times.length} frames` +
-    (src ? '' : ' (no audio: write motion.npz or preview.mp4)');
+  state.takeMorphs = [];
+  state.take = { name, avatar: avatar || null, frames: track.times.length, duration: clip.duration };
+  $('takeinfo').textContent = `${name}${avatar ? ` on ${avatar}` : ''}: ${clip.duration.toFixed(1)} s, ` +
+    `${track.times.length} frames` + (src ? '' : ' (no audio: write motion.npz or preview.mp4)');
   drawCurves(0);
 }
 
@@ -239,7 +252,8 @@ async function main() {
   live.gltf = await loadGlb('/face.glb');
   show(live.gltf);
   $('ref').replaceChildren(...info.references.map((r) => new Option(r, r)));
-  $('take').replaceChildren(...info.takes.map((t) => new Option(t.name, t.name)));
+  $('take').replaceChildren(...info.takes.flatMap((t) => [new Option(t.name, t.name),
+    ...t.avatars.map((a) => new Option(`${t.name} on ${a}`, `${t.name}\n${a}`))]));
   if (!info.takes.length) $('takeinfo').textContent = 'no takes: start with --takes FOLDER';
   connect();
   renderer.setAnimationLoop(() => {
@@ -247,6 +261,8 @@ async function main() {
       const audio = $('audio');
       const t = audio.hasAttribute('src') ? audio.currentTime : take.start ? (performance.now() - take.start) / 1000 : 0;
       take.mixer.setTime(Math.min(t, take.clip.duration));
+      if (face.mesh) state.takeMorphs.push(Array.from(face.mesh.morphTargetInfluences));
+      if (state.takeMorphs.length > 1000) state.takeMorphs.shift();
       drawCurves(t);
     } else {
       if (pending) { applyFrame(names, pending); pending = null; }
