@@ -31,6 +31,7 @@ from .atomic import write_text
 from .audio.features import AudioEncoder, get_audio_encoder, num_frames_for
 from .audio.io import SAMPLE_RATE
 from .errors import TalkstyleError
+from .face.blinks import shape_blinks
 from .face.lip_seal import seal_lips
 from .face.motion import FaceMotion
 from .head_motion import apply_head_words, smooth_head
@@ -219,6 +220,7 @@ class TalkstylePipeline:
             with torch_threads(1):      # tiny; and a conv's sums differ in the last bit between thread counts
                 closure = self.lip_contact.closure(feats)
             motion = dataclasses.replace(motion, weights=seal_lips(motion.weights, closure))
+        motion = dataclasses.replace(motion, weights=shape_blinks(motion.weights, self.fps))
         if attributes is not None and settings.head_words:
             motion = apply_head_words(motion, attributes.head_motion, attributes.level, settings.seed)
         return motion
