@@ -128,7 +128,7 @@ def _run(name: str, lve: np.ndarray):
     return ModelRun(Checkpoint(name, Path(name), None, {}), {}, {"reference": metrics})
 
 
-def test_designs_over_seeds():
+def test_designs_over_seeds(tmp_path):
     rng = np.random.default_rng(0)
     clips = rng.uniform(20, 30, 40)                     # clip difficulty, shared by every run
     runs = [_run("talkstyle", clips), _run("vae", clips + 2), _run("diffposetalk", clips + 1),
@@ -152,7 +152,14 @@ def test_designs_over_seeds():
         r.metrics["reference"] = [dataclasses.replace(m, mse=m.lve / 10) for m in r.metrics["reference"]]
     md = "\n".join(seeds_section(SimpleNamespace(runs=runs, style=None)))
     assert "| vae | 3 |" in md and "| talkstyle | 2 |" in md and "diffposetalk" not in md
-    assert "| vae | -0.175 (-6.4%, p=" in md and "6/6)" in md
+    assert "| vae | -0.175 (-6.4%, p=" in md and "6/6)" in md and "![seeds](seeds.png)" in md
+    import matplotlib
+
+    from talkstyle.eval.report import plot_seeds
+
+    matplotlib.use("Agg")
+    plot_seeds(SimpleNamespace(runs=runs, style=None), tmp_path / "seeds.png")
+    assert (tmp_path / "seeds.png").stat().st_size > 5000
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))

@@ -5,6 +5,7 @@
     REPORT_DIR/metrics.png    metric bars with 95 % confidence intervals (reference-conditioned)
     REPORT_DIR/alpha.png      style-basis weights alpha over time (paper figure 7)
     REPORT_DIR/frames.png     one frame of the first test clip: ground truth and every model
+    REPORT_DIR/seeds.png      designs trained with several seeds, each seed beside the others
 """
 from __future__ import annotations
 
@@ -185,7 +186,7 @@ def seeds_section(ev: Evaluation) -> list[str]:
             cells = [f"{c.mean_diff:+.3g} ({c.relative:+.1%}, p={c.p_value:.2g}, {c.wins}/{c.pairs})"
                      for c in comparisons if c.other == other]
             out.append(f"| {other} | " + " | ".join(cells) + " |")
-    return out + [""]
+    return out + ["", "![seeds](seeds.png)", ""]
 
 
 def lipsync_section(ev: Evaluation) -> list[str]:
@@ -288,6 +289,32 @@ def plot_metrics(ev: Evaluation, path: Path) -> None:
     _save(fig, path)
 
 
+def plot_seeds(ev: Evaluation, path: Path) -> None:
+    """Each design's seeds side by side (reference-conditioned, 95 % CI over clips), LVE and |FDD|,
+    with the text-conditioned emotion accuracy where the style evaluator ran."""
+    import matplotlib.pyplot as plt
+
+    groups = seed_groups(ev.runs)
+    accuracy = {(r.model, r.mode): r.scores.emotion_accuracy for r in ev.style.rows} if ev.style else {}
+    panels = ["lve", "fdd"] + (["accuracy"] if accuracy else [])
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.2))
+    for ax, key in zip(np.atleast_1d(axes), panels):
+        for i, (design, runs) in enumerate(groups.items()):
+            x = i + np.linspace(-0.2, 0.2, len(runs))
+            if key == "accuracy":
+                y = [accuracy[r.checkpoint.name, "text"] for r in runs]
+                ax.plot(x, y, "o", color=f"C{i}")
+            else:
+                y = [r.values(MAIN_MODE, key).mean() for r in runs]
+                ax.errorbar(x, y, yerr=[ci95(r.values(MAIN_MODE, key)) for r in runs], fmt="o", color=f"C{i}", capsize=3)
+            ax.hlines(np.mean(y), i - 0.3, i + 0.3, color=f"C{i}")
+        ax.set_xticks(range(len(groups)), list(groups), rotation=30, ha="right", fontsize=8)
+        ax.set_title("emotion accuracy from text ↑" if key == "accuracy" else LABELS[key] + " ↓", fontsize=10)
+    fig.suptitle("Each seed (dots, 95 % CI over clips) and the mean over seeds (line)", fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)
+
+
 def plot_alpha(ev: Evaluation, path: Path) -> None:
     import matplotlib.pyplot as plt
 
@@ -337,6 +364,8 @@ def write_report(ev: Evaluation, out: str | Path) -> Path:
     plot_metrics(ev, out / "metrics.png")
     if ev.alphas:
         plot_alpha(ev, out / "alpha.png")
+    if seed_groups(ev.runs):
+        plot_seeds(ev, out / "seeds.png")
     plot_frames(ev, out / "frames.png")
     write_text(out / "report.json", json.dumps(plain(to_json(ev)), indent=1) + "\n")
     write_text(out / "report.md", markdown(ev))
