@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from talkstyle.face.blinks import EYES, blink_peaks, shape_blinks
+from talkstyle.face.blinks import EYES, BlinkShaper, blink_peaks, shape_blinks
 
 FPS = 25.0
 
@@ -48,3 +48,19 @@ def test_peaks_close_together_are_one_blink():
     w[40, list(EYES)] = 0.7                                  # 0.8 s later: another
     assert blink_peaks(w, FPS).tolist() == [22, 40]
     assert blink_peaks(lids(2), FPS).tolist() == []
+
+
+def test_the_stream_shaper_gives_the_same_rise_without_looking_ahead():
+    rng = np.random.default_rng(0)
+    w = lids(80) + rng.uniform(0, 0.05, (80, 52)).astype(np.float32)   # small noise everywhere
+    w[20, list(EYES)] = 1.0
+    w[50, EYES[1]] = 0.8                                               # a wink
+    shaper = BlinkShaper(FPS)
+    streamed = np.stack([shaper(row) for row in w])
+    offline = shape_blinks(w, FPS)
+    for peak in (20, 50):                                              # from each peak on, as offline
+        assert np.allclose(streamed[peak:peak + 6], offline[peak:peak + 6])
+    assert np.array_equal(streamed[:20], w[:20])                       # before a peak: as generated
+    assert above(streamed[:40, EYES[0]]) >= 0.12
+    shaper.reset()
+    assert np.array_equal(np.stack([shaper(row) for row in w[:20]]), w[:20])

@@ -33,6 +33,7 @@ from .audio.incremental import LEAD, IncrementalMel
 from .audio.io import SAMPLE_RATE
 from .errors import TalkstyleError
 from .face.arkit import NUM_BLENDSHAPES
+from .face.blinks import BlinkShaper
 from .face.lip_seal import seal_lips
 from .face.motion import MAX_HEAD_RAD, FaceMotion
 from .model.contact import LipContact
@@ -107,6 +108,7 @@ class StreamAnimator:
         self._style = self.style_vector(style)
         self._fade_from: torch.Tensor | None = None
         self._fade_left = 0
+        self._blinks = BlinkShaper(self.fps)
         self.reset()
 
     # ------------------------------------------------------------ style
@@ -156,6 +158,7 @@ class StreamAnimator:
             self._history = torch.full((1, c.context, self.net.cfg.feature_dim), c.pad_value)
         self._steps = 0             # input frames run through the net
         self._received = 0          # samples pushed
+        self._blinks.reset()
         if self._fade_left > 0:     # a fade in progress finishes at once: a new stream starts in the style
             self._fade_left = 0
 
@@ -212,7 +215,7 @@ class StreamAnimator:
             i = first + k
             if i < 0:                                  # the net's delay line filling up
                 continue
-            frames.append(Frame(i, i / self.fps, np.clip(row[:NUM_BLENDSHAPES], 0.0, 1.0),
+            frames.append(Frame(i, i / self.fps, self._blinks(np.clip(row[:NUM_BLENDSHAPES], 0.0, 1.0)),
                                 np.clip(row[NUM_BLENDSHAPES:], -HEAD_LIMIT, HEAD_LIMIT)))
         return frames
 

@@ -33,6 +33,7 @@ from .atomic import atomic_path, write_text
 from .audio.incremental import LogMel, normalise
 from .errors import TalkstyleError
 from .face.arkit import ARKIT_NAMES, NUM_BLENDSHAPES
+from .face.blinks import BlinkShaper
 from .face.lip_seal import seal_lips
 from .model.contact import LipContact
 from .model.stream import StreamNet
@@ -119,6 +120,7 @@ class OnnxAnimator:
         opts.log_severity_level = 3
         self.session = ort.InferenceSession(str(folder / ONNX_FILE), opts, providers=["CPUExecutionProvider"])
         self.style = np.asarray(self.meta["styles"][style], np.float32)[None]
+        self.blinks = BlinkShaper(self.meta["fps"])     # after the graph, as StreamAnimator does
         self.reset()
 
     def reset(self) -> None:
@@ -127,6 +129,7 @@ class OnnxAnimator:
         shape = self.meta.get("history_shape")
         self.history = None if shape is None else np.full(shape, self.meta["history_fill"], np.float32)
         self.rows = 0
+        self.blinks.reset()
 
     def push(self, samples: np.ndarray) -> list[Frame]:
         self.buffer = np.concatenate([self.buffer, np.asarray(samples, np.float32)])
@@ -145,5 +148,5 @@ class OnnxAnimator:
             i = self.rows - self.meta["lookahead"]
             self.rows += 1
             if i >= 0:
-                frames.append(Frame(i, i / self.meta["fps"], row[:NUM_BLENDSHAPES], row[NUM_BLENDSHAPES:]))
+                frames.append(Frame(i, i / self.meta["fps"], self.blinks(row[:NUM_BLENDSHAPES]), row[NUM_BLENDSHAPES:]))
         return frames

@@ -47,3 +47,38 @@ def shape_blinks(weights: np.ndarray, fps: float) -> np.ndarray:
         shape = blink_profile(t[lo:hi] - t[f])[:, None] * w[f, list(EYES)][None]
         w[lo:hi, list(EYES)] = np.maximum(w[lo:hi, list(EYES)], shape)
     return w
+
+
+class BlinkShaper:
+    """shape_blinks for a stream, one frame at a time and causal: a peak is known when the frame
+    after it arrives lower, so the stream gets the slow rise of a real blink (its larger part)
+    with no added latency, and keeps the fall as generated."""
+
+    def __init__(self, fps: float):
+        self.fps = fps
+        self.reset()
+
+    def reset(self) -> None:
+        self._index = 0
+        self._before: list[np.ndarray] = []        # the last two frames' lids, as generated
+        self._peak: tuple[int, np.ndarray] | None = None
+        self._last_peak = -np.inf
+
+    def __call__(self, weights: np.ndarray) -> np.ndarray:
+        """One frame's (52,) weights -> the same with the current blink's rise under the lids."""
+        w = np.array(weights, np.float32, copy=True)
+        eyes = w[list(EYES)].copy()
+        if len(self._before) == 2:
+            earlier, last = self._before
+            f = self._index - 1
+            if (last.max() >= PEAK and last.max() >= earlier.max() and last.max() > eyes.max()
+                    and f - self._last_peak > REFRACTORY * self.fps):
+                self._peak, self._last_peak = (f, last), f
+        if self._peak is not None:
+            t = (self._index - self._peak[0]) / self.fps
+            w[list(EYES)] = np.maximum(eyes, self._peak[1] * blink_profile(np.array(t)))
+            if t > CLOSED + OPENING:
+                self._peak = None
+        self._before = (self._before + [eyes])[-2:]
+        self._index += 1
+        return w
