@@ -148,10 +148,12 @@ def test_designs_over_seeds(tmp_path):
 
     from talkstyle.eval.report import seeds_section
 
-    for r in runs:                                      # the report's table reads every paper metric
+    for r in runs:                                      # the report's tables read every paper metric, both modes
         r.metrics["reference"] = [dataclasses.replace(m, mse=m.lve / 10) for m in r.metrics["reference"]]
+        r.metrics["text"] = [dataclasses.replace(m, lve=m.lve + 5) for m in r.metrics["reference"]]
     md = "\n".join(seeds_section(SimpleNamespace(runs=runs, style=None)))
-    assert "| vae | 3 |" in md and "| talkstyle | 2 |" in md and "diffposetalk" not in md
+    assert md.count("| vae | 3 |") == 2 and md.count("| talkstyle | 2 |") == 2 and "diffposetalk" not in md
+    assert "**Conditioned on the reference**" in md and "**Conditioned on the prompt**" in md
     assert "| vae | -0.175 (-6.4%, p=" in md and "6/6)" in md and "![seeds](seeds.png)" in md
     import matplotlib
 

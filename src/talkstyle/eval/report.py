@@ -156,37 +156,40 @@ def style_section(ev: Evaluation) -> list[str]:
 
 def seeds_section(ev: Evaluation) -> list[str]:
     """Designs trained with several seeds (NAME, NAME-s1, ...): mean and spread over seeds, and the
-    first design against the others with the clips' values averaged over seeds."""
+    first design against the others with the clips' values averaged over seeds; conditioned on the
+    reference (the paper's setting) and on the prompt (the product's usual one)."""
     groups = seed_groups(ev.runs)
     if not groups:
         return []
-    spreads = {(x.design, x.metric): x for x in seed_spreads(groups, MAIN_MODE, PAPER_METRICS)}
     accuracy = {(r.model, r.mode): r.scores.emotion_accuracy for r in ev.style.rows} if ev.style else {}
-    out = ["## Over seeds (conditioned on the reference)", "",
-           "Mean over seeds of each seed's clip mean ± their standard deviation [lowest, highest seed].", "",
-           "| Design | Seeds | " + " | ".join(_md(LABELS[k]) for k in PAPER_METRICS)
-           + (" | Emotion acc. text / reference |" if accuracy else " |"),
-           "|---" * (len(PAPER_METRICS) + 2 + bool(accuracy)) + "|"]
-    for design, runs in groups.items():
-        cells = [f"{_fmt(x.mean)} ± {_fmt(x.std)} [{_fmt(x.low)}, {_fmt(x.high)}]"
-                 for x in (spreads[design, k] for k in PAPER_METRICS)]
-        if accuracy:
-            cells.append(" / ".join(
-                f"{np.mean(a):.2f} ± {np.std(a, ddof=1):.2f}"
-                for a in ([accuracy[r.checkpoint.name, mode] for r in runs] for mode in ("text", MAIN_MODE))))
-        out.append(f"| {design} | {len(runs)} | " + " | ".join(cells) + " |")
-    comparisons = seed_comparisons(groups, MAIN_MODE, PAPER_METRICS)
-    if comparisons:
-        first = next(iter(groups))
-        out += ["", f"{first} − other, clip values averaged over each design's seeds (negative: {first} lower); "
-                "Wilcoxon over clips; seed pairs in which " + first + " is lower.", "",
-                f"| {first} vs | " + " | ".join(_md(LABELS[k]) for k in PAPER_METRICS) + " |",
-                "|---" * (len(PAPER_METRICS) + 1) + "|"]
-        for other in list(groups)[1:]:
-            cells = [f"{c.mean_diff:+.3g} ({c.relative:+.1%}, p={c.p_value:.2g}, {c.wins}/{c.pairs})"
-                     for c in comparisons if c.other == other]
-            out.append(f"| {other} | " + " | ".join(cells) + " |")
-    return out + ["", "![seeds](seeds.png)", ""]
+    first = next(iter(groups))
+    out = ["## Over seeds", "",
+           "Mean over seeds of each seed's clip mean ± their standard deviation [lowest, highest seed]; then "
+           f"{first} − other with the clips' values averaged over each design's seeds (negative: {first} lower), "
+           f"Wilcoxon over clips, and the seed pairs (one run of each) in which {first} is lower.", ""]
+    for mode in (MAIN_MODE, "text"):
+        spreads = {(x.design, x.metric): x for x in seed_spreads(groups, mode, PAPER_METRICS)}
+        out += [f"**Conditioned on the {'prompt' if mode == 'text' else mode}**", "",
+                "| Design | Seeds | " + " | ".join(_md(LABELS[k]) for k in PAPER_METRICS)
+                + (" | Emotion acc. |" if accuracy else " |"),
+                "|---" * (len(PAPER_METRICS) + 2 + bool(accuracy)) + "|"]
+        for design, runs in groups.items():
+            cells = [f"{_fmt(x.mean)} ± {_fmt(x.std)} [{_fmt(x.low)}, {_fmt(x.high)}]"
+                     for x in (spreads[design, k] for k in PAPER_METRICS)]
+            if accuracy:
+                a = [accuracy[r.checkpoint.name, mode] for r in runs]
+                cells.append(f"{np.mean(a):.2f} ± {np.std(a, ddof=1):.2f}")
+            out.append(f"| {design} | {len(runs)} | " + " | ".join(cells) + " |")
+        comparisons = seed_comparisons(groups, mode, PAPER_METRICS)
+        if comparisons:
+            out += ["", f"| {first} vs | " + " | ".join(_md(LABELS[k]) for k in PAPER_METRICS) + " |",
+                    "|---" * (len(PAPER_METRICS) + 1) + "|"]
+            for other in list(groups)[1:]:
+                cells = [f"{c.mean_diff:+.3g} ({c.relative:+.1%}, p={c.p_value:.2g}, {c.wins}/{c.pairs})"
+                         for c in comparisons if c.other == other]
+                out.append(f"| {other} | " + " | ".join(cells) + " |")
+        out.append("")
+    return out + ["![seeds](seeds.png)", ""]
 
 
 def lipsync_section(ev: Evaluation) -> list[str]:
@@ -255,9 +258,9 @@ def to_json(ev: Evaluation) -> dict[str, Any]:
                      for r in ev.runs},
         "fdd_signed": {r.checkpoint.name: {mode: [m.fdd for m in r.metrics[mode]] for mode in MODES} for r in ev.runs},
         "significance": [{**dataclasses.asdict(t), "significant": t.significant} for t in ev.tests],
-        "seeds": {"spread": [dataclasses.asdict(x) for x in seed_spreads(seed_groups(ev.runs), MAIN_MODE, METRICS)],
-                  "comparisons": [dataclasses.asdict(x)
-                                  for x in seed_comparisons(seed_groups(ev.runs), MAIN_MODE, METRICS)]},
+        "seeds": {mode: {"spread": [dataclasses.asdict(x) for x in seed_spreads(seed_groups(ev.runs), mode, METRICS)],
+                         "comparisons": [dataclasses.asdict(x) for x in seed_comparisons(seed_groups(ev.runs), mode, METRICS)]}
+                  for mode in MODES},
         "style": plain(ev.style) if ev.style is not None else None,
         "lipsync": ev.lipsync, "alpha": {k: v.tolist() for k, v in ev.alphas.items()}, "notes": ev.notes,
     }
