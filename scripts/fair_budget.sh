@@ -64,9 +64,11 @@ build "$EVAL_HOURS" 1 "$OUT/eval_data"
 # ---------------------------------------------------------------- training, two at a time
 # name variant seed steps; seed 0 of every variant first, so that round one answers the question.
 # smooth_basis is the design change that round one's analysis suggested (docs/evaluation.md): it
-# gets the seeds too, so that its effect can be told from seed noise.
+# gets the seeds too, so that its effect can be told from seed noise; no_cross (the second design
+# test: the basis with the VAE's self-window conditioning) gets seeds 0 and 1.
 JOBS=("talkstyle talkstyle 0 $STEPS")
-for v in diffposetalk vae no_basis smooth_basis; do JOBS+=("$v $v 0 $STEPS"); done
+for v in diffposetalk vae no_basis smooth_basis no_cross; do JOBS+=("$v $v 0 $STEPS"); done
+JOBS+=("no_cross-s1 no_cross 1 $STEPS")
 JOBS+=("base base 0 $BASE_STEPS")
 for s in $SEEDS; do
     [ "$s" = 0 ] || JOBS+=("talkstyle-s$s talkstyle $s $STEPS" "$STRONGEST-s$s $STRONGEST $s $STEPS"
@@ -121,7 +123,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 $TS evaluate --data "$DATA" --eval-data "$OUT/eval_data" -c "$checkpoints" -o "$OUT/report" \
     --max-clips "$MAX_CLIPS" --steps "$SAMPLE_STEPS" --evaluator-steps "$EVALUATOR_STEPS" --edit-clips "$EDIT_CLIPS" \
     --note "fair budget: every variant from scratch, $STEPS steps x batch $BATCH window pairs on $DATA (data seed 0), $SIZE, $ENCODER features, 1 CPU thread each, two runs at a time" \
-    --note "seeds $SEEDS for talkstyle, $STRONGEST and smooth_basis; base $BASE_STEPS steps (the wall-clock of one small run); diffposetalk: +$((STEPS / 2)) encoder pre-training steps; shipped: a reference row (fine-tuned from an earlier model); code $commit"
+    --note "seeds $SEEDS for talkstyle, $STRONGEST and smooth_basis, 0 1 for no_cross; base $BASE_STEPS steps (the wall-clock of one small run); diffposetalk: +$((STEPS / 2)) encoder pre-training steps; shipped: a reference row (fine-tuned from an earlier model); code $commit"
 
 # Lip sync on the real-speech benchmark (recordings of people never used in training).
 realspeech=(${SHIPPED:+--checkpoint "$SHIPPED"})
