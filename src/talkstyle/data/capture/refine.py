@@ -175,7 +175,7 @@ def train(examples: list[tuple[Fit, np.ndarray, float, np.ndarray]], out: Path =
         with torch.no_grad():
             if epoch % 5 == 4 or epoch == epochs - 1:
                 print(f"epoch {epoch + 1}: train MAE {mae(Xt, Bt, Yt):.4f}, val MAE {mae(Xv, Bv, Yv):.4f} "
-                      f"(MAP alone {(torch.clamp(Bv, 0, 1) - Yv).abs().mean().item():.4f})")
+                      f"(MAP alone {(torch.clamp(Bv, 0, 1) - Yv).abs().mean().item():.4f})", flush=True)
     linears = [m for m in net if isinstance(m, torch.nn.Linear)]
     layers = tuple((m.weight.detach().numpy().T.astype(np.float64), m.bias.detach().numpy().astype(np.float64))
                    for m in linears)
