@@ -247,6 +247,7 @@ def markdown(ev: Evaluation) -> str:
 
 # ------------------------------------------------------------------ json
 def to_json(ev: Evaluation) -> dict[str, Any]:
+    groups = seed_groups(ev.runs)
     return {
         "data": ev.data, "eval_data": ev.eval_data, "settings": dataclasses.asdict(ev.settings),
         "clips": [{"clip_id": c.clip_id, "person": c.person, "prompt": c.prompt.text,
@@ -258,8 +259,8 @@ def to_json(ev: Evaluation) -> dict[str, Any]:
                      for r in ev.runs},
         "fdd_signed": {r.checkpoint.name: {mode: [m.fdd for m in r.metrics[mode]] for mode in MODES} for r in ev.runs},
         "significance": [{**dataclasses.asdict(t), "significant": t.significant} for t in ev.tests],
-        "seeds": {mode: {"spread": [dataclasses.asdict(x) for x in seed_spreads(seed_groups(ev.runs), mode, METRICS)],
-                         "comparisons": [dataclasses.asdict(x) for x in seed_comparisons(seed_groups(ev.runs), mode, METRICS)]}
+        "seeds": {mode: {"spread": [dataclasses.asdict(x) for x in seed_spreads(groups, mode, METRICS)],
+                         "comparisons": [dataclasses.asdict(x) for x in seed_comparisons(groups, mode, METRICS)]}
                   for mode in MODES},
         "style": plain(ev.style) if ev.style is not None else None,
         "lipsync": ev.lipsync, "alpha": {k: v.tolist() for k, v in ev.alphas.items()}, "notes": ev.notes,

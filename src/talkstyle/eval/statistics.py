@@ -109,10 +109,9 @@ def seed_comparisons(groups: dict[str, list[ModelRun]], mode: str, metrics: tupl
     for other in designs[1:]:
         a_runs, b_runs = groups[designs[0]], groups[other]
         for key in metrics:
-            a = np.mean([r.values(mode, key) for r in a_runs], axis=0)
-            b = np.mean([r.values(mode, key) for r in b_runs], axis=0)
-            a_means = [r.values(mode, key).mean() for r in a_runs]
-            b_means = [r.values(mode, key).mean() for r in b_runs]
+            a_vals, b_vals = [r.values(mode, key) for r in a_runs], [r.values(mode, key) for r in b_runs]
+            a, b = np.mean(a_vals, axis=0), np.mean(b_vals, axis=0)
+            a_means, b_means = [v.mean() for v in a_vals], [v.mean() for v in b_vals]
             wins = sum(x < y for x in a_means for y in b_means)
             diff, base = float((a - b).mean()), float(b.mean())
             out.append(SeedComparison(designs[0], other, key, diff, diff / base if base else float("nan"),

@@ -31,8 +31,9 @@ def blink_peaks(weights: np.ndarray, fps: float) -> np.ndarray:
     if len(lids) < 3:
         return np.zeros(0, int)
     inner = (lids[1:-1] >= PEAK) & (lids[1:-1] >= lids[:-2]) & (lids[1:-1] > lids[2:])
-    peaks = []
-    for f in (np.flatnonzero(inner) + 1)[np.argsort(-lids[np.flatnonzero(inner) + 1], kind="stable")]:
+    candidates = np.flatnonzero(inner) + 1
+    peaks: list[int] = []
+    for f in candidates[np.argsort(-lids[candidates], kind="stable")]:     # highest first
         if all(abs(f - p) > REFRACTORY * fps for p in peaks):
             peaks.append(int(f))
     return np.sort(np.asarray(peaks, int))
