@@ -1,4 +1,6 @@
 """The speech engines (espeak-ng, piper) and the actor's voice rules: prosody by style words, singing."""
+import os
+import signal
 import threading
 
 import numpy as np
@@ -115,3 +117,20 @@ def test_output_does_not_depend_on_what_was_spoken_before():
     first = speak(LINE, "en-us+whisperf", Prosody()).audio
     speak("Something else entirely, spoken slowly.", "en-us+f2", Prosody(rate=100))
     assert np.array_equal(first, speak(LINE, "en-us+whisperf", Prosody()).audio)
+
+
+def test_ctrl_c_during_synthesis_is_not_lost(monkeypatch):
+    """espeak calls back into Python for each audio block; a KeyboardInterrupt raised inside that
+    callback was printed and dropped by ctypes, and `data build` went on after Ctrl-C (seen on CI).
+    Here every callback presses Ctrl-C: the interrupt must reach the caller."""
+    from talkstyle.audio import tts
+
+    on_audio = tts._Espeak._on_audio
+
+    def pressing_ctrl_c(self, wav, n, events):
+        os.kill(os.getpid(), signal.SIGINT)
+        return on_audio(self, wav, n, events)
+
+    monkeypatch.setattr(tts._Espeak, "_on_audio", pressing_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        speak(LINE)

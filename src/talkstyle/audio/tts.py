@@ -16,10 +16,13 @@ delivery, singing) is data/synth/voice_rules.py.
 from __future__ import annotations
 
 import _ctypes
+import contextlib
 import ctypes
 import dataclasses
 import functools
+import signal
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -114,12 +117,31 @@ class _Espeak:
             self.lib.espeak_SetParameter(code, getattr(p, name), 0)
         self._chunks, self._events = [], []
         data = ssml.encode("utf-8")
-        err = self.lib.espeak_Synth(data, len(data) + 1, 0, 0, 0, _CHARS_UTF8 | _SSML, None, None)
-        self.lib.espeak_Synchronize()
+        with _ctrl_c_after():
+            err = self.lib.espeak_Synth(data, len(data) + 1, 0, 0, 0, _CHARS_UTF8 | _SSML, None, None)
+            self.lib.espeak_Synchronize()
         if err != 0:
             raise TalkstyleError(f"espeak-ng synthesis failed (error {err})")
         audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
         return audio, self._events
+
+
+@contextlib.contextmanager
+def _ctrl_c_after() -> Iterator[None]:
+    """Hold Ctrl-C back until the block ends. espeak calls back into Python for each audio block,
+    and a KeyboardInterrupt raised inside a ctypes callback is printed and dropped: a `data build`
+    went on after Ctrl-C. The press is noted and raised again once espeak has returned."""
+    if threading.current_thread() is not threading.main_thread():
+        yield   # Python runs signal handlers in the main thread only
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        signal.raise_signal(signal.SIGINT)
 
 
 _engine: _Espeak | None = None
