@@ -205,3 +205,20 @@ def test_bad_inputs_exit_2_without_a_report(tmp_path, work, report):
         assert not out.exists()
     code, err = cli("train-variant", "nonsense", "--data", data, "-o", out, "--steps", "1")
     assert code == 2 and "unknown variant" in err and not out.exists()
+
+
+def test_generation_code_is_part_of_the_cache_key(tmp_path):
+    """A cached generation made before a change to the post-processing (blink shaping, the lip
+    seal) must not be reused after it; a change elsewhere (the data engine) keeps the cache."""
+    from talkstyle.eval.cache import GENERATION_CODE, code_digest
+
+    for name in (*GENERATION_CODE, "data"):
+        path = tmp_path / (name if name.endswith(".py") else f"{name}/x.py")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"# {name}\n")
+    before = code_digest(tmp_path)
+    (tmp_path / "data" / "x.py").write_text("# the data engine changed\n")
+    assert code_digest(tmp_path) == before
+    (tmp_path / "face" / "x.py").write_text("# blinks are shaped now\n")
+    changed = code_digest(tmp_path)
+    assert changed != before and code_digest(tmp_path) == changed

@@ -132,5 +132,11 @@ def test_ctrl_c_during_synthesis_is_not_lost(monkeypatch):
         return on_audio(self, wav, n, events)
 
     monkeypatch.setattr(tts._Espeak, "_on_audio", pressing_ctrl_c)
-    with pytest.raises(KeyboardInterrupt):
-        speak(LINE)
+    # Python's own Ctrl-C handler, as in a fresh `talkstyle` process (libraries that earlier tests
+    # ran in this process, e.g. ray, may have installed theirs).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            speak(LINE)
+    finally:
+        signal.signal(signal.SIGINT, previous)
