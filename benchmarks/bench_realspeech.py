@@ -44,7 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--checkpoint", action="append", default=None,
                    help="model folder, or 'shipped' (default); repeat to compare models side by side")
     p.add_argument("--stream", action="append", default=[],
-                   help="streaming model folder, or 'shipped'; repeat to compare (fed in --chunk-ms chunks)")
+                   help="streaming model folder, or 'shipped'; repeat to compare (fed in --chunk-ms chunks). "
+                        "FOLDER@log-mel or FOLDER@whisper picks its lip contact (default: the model's preferred)")
     p.add_argument("--chunk-ms", type=float, default=40.0, help="chunk size for the --stream models")
     p.add_argument("--only", choices=("clean", "degraded"), default=None, help="score one condition only")
     p.add_argument("--limit", type=int, default=None, help="first N recordings only")
@@ -60,8 +61,15 @@ def checkpoint_name(ckpt: str | None) -> str:
     return "talkstyle " + ("shipped" if ckpt is None else ckpt)
 
 
-def stream_name(ckpt: str | None) -> str:
-    return "talkstyle streaming " + ("shipped" if ckpt is None else ckpt)
+def stream_name(spec: str) -> str:
+    folder, _, contact = spec.partition("@")
+    return f"talkstyle streaming {folder}" + (f" ({contact} lip contact)" if contact else "")
+
+
+def stream_of(spec: str) -> tuple[str | None, bool | str]:
+    """--stream FOLDER[@CONTACT] -> (checkpoint or None for the shipped one, lip_contact)."""
+    folder, _, contact = spec.partition("@")
+    return (None if folder == "shipped" else folder), (contact or True)
 
 
 def fmt(value: float, spec: str) -> str:
@@ -87,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     checkpoints = [None if c in (None, "shipped") else c for c in (args.checkpoint or [None])]
     models = [(checkpoint_name(c), c) for c in checkpoints]
-    streams = [(stream_name(c), c) for c in (None if c == "shipped" else c for c in args.stream)]
+    streams = [(stream_name(spec), stream_of(spec)) for spec in args.stream]
     if len({name for name, _ in models + streams}) < len(models) + len(streams):
         raise TalkstyleError("the same --checkpoint or --stream is given twice")
     systems = [name for name, _ in models + streams] + [ENVELOPE, PHONES]
@@ -131,8 +139,8 @@ def main(argv: list[str] | None = None) -> None:
             for name, ckpt in models:
                 motion = animate(heard, PROMPT, checkpoint=ckpt, progress=False)
                 gaps[name, cond][rec.id] = phone_gaps(rig.mouth_opening(motion), motion.fps, phones, clean)
-            for name, ckpt in streams:
-                motion = animate_stream(heard, PROMPT, ckpt, chunk_seconds=args.chunk_ms / 1000)
+            for name, (ckpt, contact) in streams:
+                motion = animate_stream(heard, PROMPT, ckpt, chunk_seconds=args.chunk_ms / 1000, lip_contact=contact)
                 gaps[name, cond][rec.id] = phone_gaps(rig.mouth_opening(motion), motion.fps, phones, clean)
             gaps[ENVELOPE, cond][rec.id] = phone_gaps(rig.mouth_opening(envelope_jaw(heard, n)), 25.0, phones, clean)
             gaps[PHONES, cond][rec.id] = reference       # from the clean alignment: same for both copies

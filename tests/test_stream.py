@@ -155,7 +155,7 @@ def test_onnx_export_gives_the_same_frames(speech: np.ndarray, tmp_path) -> None
         warnings.simplefilter("ignore")
         export_onnx(tmp_path, styles=[prompt])
         torch_frames, onnx_frames = [], []
-        a, o = StreamAnimator(prompt), OnnxAnimator(tmp_path, prompt)
+        a, o = StreamAnimator(prompt, lip_contact="log-mel"), OnnxAnimator(tmp_path, prompt)
     rng = np.random.default_rng(1)
     i = 0
     while i < 2 * SR:                       # uneven chunks: the buffering must match too
@@ -169,16 +169,22 @@ def test_onnx_export_gives_the_same_frames(speech: np.ndarray, tmp_path) -> None
         OnnxAnimator(tmp_path, "A sad man")
 
 
-def test_stream_lip_contact_is_the_whole_clip_seal_and_can_be_turned_off(speech: np.ndarray) -> None:
+@pytest.mark.parametrize("features", ["log-mel", "whisper"])
+def test_stream_lip_contact_is_the_whole_clip_seal_and_can_be_turned_off(speech: np.ndarray, features: str) -> None:
+    from talkstyle.audio.whisper_window import window_features
     from talkstyle.face.arkit import NUM_BLENDSHAPES
     from talkstyle.face.lip_seal import seal_lips
 
-    animator = StreamAnimator(None)
+    animator = StreamAnimator(None, lip_contact=features)
     contact = animator.contact
-    assert contact is not None and contact.cfg.lookahead == animator.lookahead     # it adds no latency
+    # Neither adds latency: the log-mel one hears the net's look-ahead, the Whisper one its window's.
+    assert contact is not None and contact.cfg.lookahead == (animator.lookahead if features == "log-mel" else 0)
     sealed = as_array(run(animator, speech, 640))[:, :NUM_BLENDSHAPES]
     free = as_array(run(StreamAnimator(None, lip_contact=False), speech, 640))[:, :NUM_BLENDSHAPES]
-    closure = contact.closure(normalise(log_mel_frames(speech, len(sealed))))
+    n = len(sealed)
+    heard = (normalise(log_mel_frames(speech, n)) if features == "log-mel"
+             else window_features(speech, n, animator.lookahead))
+    closure = contact.closure(heard)
     assert closure.max() == 1.0 and (closure == 0).mean() > 0.5       # the demo's p/b/m, and open speech
     # Frame by frame, the stream seals as the component would with the whole clip at hand
     # (the last frames differ: the stream hears real silence past the end, the clip its padding).
@@ -213,6 +219,7 @@ def test_train_contact_adds_a_stream_component(talkstyle, user_error, tiny_datas
     shutil.copytree(assets.path("stream_model"), folder)
     for name in ("lip_contact.json", "lip_contact.safetensors"):
         (folder / name).unlink()
+    shutil.rmtree(folder / "whisper_contact", ignore_errors=True)
     user_error(talkstyle("train-contact", "--data", tiny_dataset, "--checkpoint", folder, "--augmented", "2"),
                "--augmented applies to diffusion checkpoints")
     result = talkstyle("train-contact", "--data", tiny_dataset, "--checkpoint", folder, "--steps", "3", "--threads", "1")
@@ -222,6 +229,20 @@ def test_train_contact_adds_a_stream_component(talkstyle, user_error, tiny_datas
     assert config["lookahead"] == animator.lookahead and config["audio_encoder"] == "incremental-log-mel"
     frames = run(animator, speech[:SR], 640)
     assert len(frames) == 25 and np.isfinite(as_array(frames)).all()
+
+    user_error(talkstyle("train-contact", "--data", tiny_dataset, "--checkpoint", folder, "--features", "mfcc"),
+               "--features must be log-mel or whisper")
+    result = talkstyle("train-contact", "--data", tiny_dataset, "--checkpoint", folder, "--features", "whisper",
+                       "--steps", "3", "--threads", "1")
+    assert result.returncode == 0, result.stderr
+    config = json.loads((folder / "whisper_contact" / "lip_contact.json").read_text())
+    assert config["audio_encoder"] == "whisper-window" and config["lookahead"] == 0
+    assert StreamAnimator(None, checkpoint=folder).contact.cfg.audio_encoder == "whisper-window"   # preferred
+    assert StreamAnimator(None, checkpoint=folder, lip_contact="log-mel").contact.cfg.lookahead == animator.lookahead
+    frames = run(StreamAnimator(None, checkpoint=folder), speech[:SR], 640)
+    assert len(frames) == 25 and np.isfinite(as_array(frames)).all()
+    with pytest.raises(TalkstyleError, match="lip_contact must be"):
+        StreamAnimator(None, checkpoint=folder, lip_contact="mfcc")
 
 
 @pytest.mark.slow

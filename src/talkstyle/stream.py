@@ -30,6 +30,7 @@ import torch
 from . import assets
 from .audio.features import HOP, SAMPLES_PER_FRAME
 from .audio.incremental import LEAD, IncrementalMel
+from .audio.whisper_window import WhisperWindow
 from .audio.io import SAMPLE_RATE
 from .errors import TalkstyleError
 from .face.arkit import NUM_BLENDSHAPES
@@ -37,7 +38,7 @@ from .face.blinks import BlinkShaper
 from .face.lip_seal import seal_lips
 from .face.motion import MAX_HEAD_RAD, FaceMotion
 from .model.contact import LipContact
-from .model.stream import StreamNet, load_stream, read_stream_config
+from .model.stream import WHISPER_CONTACT, StreamNet, load_stream, read_stream_config
 from .pipeline import TalkstylePipeline, check_prompt, torch_threads, usable_reference
 
 DEFAULT_STREAM_MODEL = assets.path("stream_model")
@@ -65,9 +66,24 @@ def _net(folder: str) -> StreamNet:
     return load_stream(folder)
 
 
+CONTACTS = ("whisper", "log-mel")
+
+
 @functools.cache
-def _contact(folder: str) -> LipContact | None:
-    return LipContact.load(folder)
+def _contact(folder: str, features: str) -> LipContact | None:
+    return LipContact.load(Path(folder) / WHISPER_CONTACT if features == "whisper" else folder)
+
+
+def contact_features(folder: str | Path, lip_contact: bool | str) -> str | None:
+    """Which lip contact a stream uses: 'whisper' (Whisper on a sliding window, the better one on
+    people's voices) when the model has it, else 'log-mel' (the one inside the ONNX graph); None: off."""
+    if lip_contact is False:
+        return None
+    if lip_contact is True:
+        return "whisper" if (Path(folder) / WHISPER_CONTACT / "lip_contact.json").is_file() else "log-mel"
+    if lip_contact not in CONTACTS:
+        raise TalkstyleError(f"lip_contact must be True, False or one of {', '.join(CONTACTS)}, got {lip_contact!r}")
+    return lip_contact
 
 
 @functools.cache
@@ -89,15 +105,19 @@ class StreamAnimator:
     sample_rate: int = SAMPLE_RATE
 
     def __init__(self, style: str | FaceMotion | None = None, checkpoint: str | Path | None = None, *,
-                 threads: int = 1, lip_contact: bool = True):
+                 threads: int = 1, lip_contact: bool | str = True):
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise TalkstyleError(f"threads must be a whole number of at least 1, got {threads!r}")
         folder = Path(checkpoint) if checkpoint is not None else DEFAULT_STREAM_MODEL
         self.net = _net(str(folder.resolve()))
-        self.contact = _contact(str(folder.resolve())) if lip_contact else None
-        if self.contact is not None and self.contact.cfg.lookahead != self.net.cfg.lookahead:
+        features = contact_features(folder, lip_contact)
+        self.contact = _contact(str(folder.resolve()), features) if features else None
+        # The Whisper-window component hears the stream's look-ahead through its features' window.
+        expected = 0 if features == "whisper" else self.net.cfg.lookahead
+        if self.contact is not None and self.contact.cfg.lookahead != expected:
             raise TalkstyleError(f"the lip contact component in {folder} hears {self.contact.cfg.lookahead} frames ahead, "
-                                 f"the streaming model {self.net.cfg.lookahead}: retrain it (talkstyle train-contact)")
+                                 f"not {expected} as the streaming model needs: retrain it (talkstyle train-contact)")
+        self._window = WhisperWindow(self.net.cfg.lookahead) if features == "whisper" else None
         self.teacher = _teacher(teacher_of(folder))
         self.threads = threads
         self.fps = float(self.net.cfg.fps)
@@ -155,7 +175,9 @@ class StreamAnimator:
         self._state = self.net.initial_state()
         if self.contact is not None:    # the features its next step needs from before: silence at a start
             c = self.contact.cfg
-            self._history = torch.full((1, c.context, self.net.cfg.feature_dim), c.pad_value)
+            self._history = torch.full((1, c.context, c.audio_dim), c.pad_value)
+        if self._window is not None:
+            self._window.reset()
         self._steps = 0             # input frames run through the net
         self._received = 0          # samples pushed
         self._blinks.reset()
@@ -174,8 +196,11 @@ class StreamAnimator:
         if not np.isfinite(x).all():
             raise TalkstyleError("the audio chunk has NaN or infinite samples")
         self._received += len(x)
+        x = np.clip(x, -1.0, 1.0)
+        if self._window is not None:
+            self._window.push(x)
         with torch_threads(self.threads):           # the front end runs in torch too
-            return self._run(self._mel.push(np.clip(x, -1.0, 1.0)))
+            return self._run(self._mel.push(x))
 
     def flush(self) -> list[Frame]:
         """End of stream: the frames still owed for the audio received (its last partial frame
@@ -187,9 +212,11 @@ class StreamAnimator:
         frames: list[Frame] = []
         need = total + self.lookahead - self._steps                     # input steps still to run
         if need > 0:
-            pad = need * SAMPLES_PER_FRAME + LEAD        # enough for `need` more frames, whatever is pending
+            pad = np.zeros(need * SAMPLES_PER_FRAME + LEAD, np.float32)   # enough for `need` more frames
+            if self._window is not None:
+                self._window.push(pad)
             with torch_threads(self.threads):
-                frames = self._run(self._mel.push(np.zeros(pad, np.float32))[:need])
+                frames = self._run(self._mel.push(pad)[:need])
         out = [f for f in frames if f.index < total]
         self.reset()
         return out
@@ -197,19 +224,18 @@ class StreamAnimator:
     def _run(self, feats: np.ndarray) -> list[Frame]:
         if not len(feats):
             return []
+        first = self._steps - self.lookahead           # frame index of the first output row
+        self._steps += len(feats)
         with torch_threads(self.threads), torch.no_grad():
             style = self._styles(len(feats))[None]
             x = torch.from_numpy(feats)[None]
             y, self._state = self.net(x, style, self._state)
             motion = self.net.denormalise(y[0]).numpy()
-            if self.contact is not None:                # row k, like the net's: frame (step + k) - lookahead
-                window = torch.cat([self._history, x], 1)
-                p = torch.sigmoid(self.contact.step(window))[0].numpy()
-                self._history = window[:, -self.contact.cfg.context:]
-                motion[:, :NUM_BLENDSHAPES] = seal_lips(np.clip(motion[:, :NUM_BLENDSHAPES], 0.0, 1.0),
-                                                        self.contact.ramp(p))
-        first = self._steps - self.lookahead           # frame index of the first output row
-        self._steps += len(feats)
+            if self.contact is not None:                # row k, like the net's: frame first + k
+                closure = self._closure(x, range(max(first, 0), first + len(feats)))
+                if len(closure):
+                    motion[-len(closure):, :NUM_BLENDSHAPES] = seal_lips(
+                        np.clip(motion[-len(closure):, :NUM_BLENDSHAPES], 0.0, 1.0), closure)
         frames = []
         for k, row in enumerate(motion):
             i = first + k
@@ -219,9 +245,23 @@ class StreamAnimator:
                                 np.clip(row[NUM_BLENDSHAPES:], -HEAD_LIMIT, HEAD_LIMIT)))
         return frames
 
+    def _closure(self, mel: torch.Tensor, frames: range) -> np.ndarray:
+        """How far to seal the lips at `frames` (the output rows from index 0 on), from the
+        component's features: this step's log-mel rows, or the Whisper window of each frame."""
+        if self._window is None:
+            feats = mel
+        elif len(frames):
+            feats = torch.from_numpy(np.stack([self._window.features(i) for i in frames]))[None]
+        else:
+            return np.zeros(0, np.float32)
+        window = torch.cat([self._history, feats], 1)
+        p = torch.sigmoid(self.contact.step(window))[0].numpy()
+        self._history = window[:, -self.contact.cfg.context:]
+        return self.contact.ramp(p)[len(p) - len(frames):]
+
 
 def stream(chunks: Iterable[np.ndarray], style: str | FaceMotion | None = None,
-           checkpoint: str | Path | None = None, *, threads: int = 1, lip_contact: bool = True) -> Iterator[Frame]:
+           checkpoint: str | Path | None = None, *, threads: int = 1, lip_contact: bool | str = True) -> Iterator[Frame]:
     """Frames for an iterable of audio chunks, as they become ready, then the last ones at its end."""
     animator = StreamAnimator(style, checkpoint, threads=threads, lip_contact=lip_contact)
     for chunk in chunks:
@@ -237,7 +277,7 @@ def frames_to_motion(frames: list[Frame], fps: float) -> FaceMotion:
 
 
 def animate_stream(audio: np.ndarray, style: str | FaceMotion | None = None, checkpoint: str | Path | None = None,
-                   chunk_seconds: float = 0.04, threads: int = 1, lip_contact: bool = True) -> FaceMotion:
+                   chunk_seconds: float = 0.04, threads: int = 1, lip_contact: bool | str = True) -> FaceMotion:
     """A whole clip through the streaming animator in chunks of `chunk_seconds`: what a live
     listener would have seen, as a FaceMotion with the audio attached."""
     wav = np.asarray(audio, np.float32)

@@ -71,7 +71,7 @@ def export_onnx(dest: str | Path, checkpoint: str | Path | None = None, styles: 
     dest = Path(dest)
     if dest.exists() and not dest.is_dir():
         raise TalkstyleError(f"--out must be a folder: {dest}")
-    animator = StreamAnimator(None, checkpoint)
+    animator = StreamAnimator(None, checkpoint, lip_contact="log-mel")     # the one a graph can hold
     vectors = {"": animator.style_vector(None).tolist()}
     for prompt in styles:
         vectors[prompt] = animator.style_vector(prompt).tolist()

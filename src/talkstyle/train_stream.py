@@ -32,13 +32,14 @@ from tqdm import tqdm
 
 from .audio.features import N_MELS
 from .audio.incremental import DIM, SILENCE, log_mel_frames, normalise
+from .audio.whisper_window import DIM as WINDOW_DIM
 from .atomic import write_text
 from .errors import TalkstyleError
 from .model.checkpoint import save_tensors
 from .model.contact import ContactConfig
 from .model.generator import SEALED_MM, motion_to_array
 from .model.lips import LipGap
-from .model.stream import StreamConfig, StreamNet, load_stream, read_stream_config, save_stream
+from .model.stream import WHISPER_CONTACT, StreamConfig, StreamNet, load_stream, read_stream_config, save_stream
 from .pipeline import TalkstylePipeline, torch_threads
 from .train import ContactData, contact_targets, ema_update, fit_contact, lr_at, restore_optimizer
 
@@ -326,6 +327,7 @@ def export_stream(run: str | Path, dest: str | Path) -> Path:
 
 # ------------------------------------------------------------------ lip contact on the stream's features
 STREAM_FEATURES = "incremental-log-mel"     # the lip-contact config's name for audio.incremental's features
+WHISPER_WINDOW = "whisper-window"           # and for audio.whisper_window's
 
 
 def contact_data(records, seed: int, conditions: bool) -> ContactData:
@@ -359,14 +361,39 @@ def voice_augment(warp: float, tilt_db: float, gain_db: float):
     return prepare
 
 
+def whisper_window_data(records, seed: int, lookahead: int, both: bool) -> ContactData:
+    """Whisper-window features of the records' audio (audio/whisper_window.py, one pass per two
+    frames) and their lip-contact targets. both: every clip clean and in other recording
+    conditions (two copies); else one copy, every other clip in other conditions (half the cost)."""
+    from .audio.augment import recording_conditions
+    from .audio.whisper_window import window_features
+    from .face.motion import DEFAULT_FPS
+
+    rng = np.random.default_rng([seed, 23])
+    copies: list[list[np.ndarray]] = [[], []] if both else [[]]
+    lengths = []
+    for i, r in enumerate(tqdm(records, desc="Whisper-window features", unit="clip", leave=False)):
+        n = round(r.motion.duration * DEFAULT_FPS)
+        wav, other = r.motion.audio, recording_conditions(r.motion.audio, rng)
+        heard = (wav, other) if both else (wav if i % 2 == 0 else other,)
+        for copy_, audio in zip(copies, heard):
+            copy_.append(window_features(audio, n, lookahead, hop=2).astype(np.float16))
+        lengths.append(n)
+    return ContactData(np.stack([np.concatenate(c) for c in copies]), *contact_targets(records, np.array(lengths)))
+
+
 def train_stream_contact(data: str | Path, folder: str | Path, steps: int = 2000, seed: int = 0,
-                         threads: int | None = None, warp: float = 0.12, tilt_db: float = 6.0) -> Path:
+                         threads: int | None = None, warp: float = 0.12, tilt_db: float = 6.0,
+                         features: str = "log-mel") -> Path:
     """Add a lip-contact component to the streaming model in `folder`, with the model's look-ahead
     (so it adds no latency), trained on the dataset's train clips (speed copies and a copy in other
     recording conditions) and their phone timings, with the voice augmentation the shipped streaming
     model had in its second stage; the closure ramp is set on the val clips, heard clean and in
     other recording conditions (the offline component's val pack is clean only: users' microphones
-    are further from the TTS voices than its Whisper features are)."""
+    are further from the TTS voices than its Whisper features are).
+    features="whisper": the component on Whisper-window features instead (no voice augmentation:
+    Whisper has heard more voices than any augmentation makes), saved in `folder`/whisper_contact;
+    the stream prefers it, the ONNX graph keeps the log-mel one."""
     from .data.store import Dataset
     from .train import with_speed_copies
 
@@ -375,8 +402,15 @@ def train_stream_contact(data: str | Path, folder: str | Path, steps: int = 2000
         raise TalkstyleError(f"dataset folder not found: {data}")
     net = load_stream(folder)
     dataset = Dataset(data)
+    val_records = dataset.records("val" if dataset.clip_ids("val") else "test")
+    if features == "whisper":      # Whisper hears the voices; the look-ahead is in the window, not the net
+        train = whisper_window_data(dataset.records("train"), seed, net.cfg.lookahead, both=False)
+        val = whisper_window_data(val_records, seed, net.cfg.lookahead, both=True)
+        config = ContactConfig(audio_encoder=WHISPER_WINDOW, audio_dim=WINDOW_DIM, lookahead=0, pad_value=0.0)
+        fit_contact(train, val, config, steps, seed, threads).save(folder / WHISPER_CONTACT)
+        return folder / WHISPER_CONTACT
     train = contact_data(with_speed_copies(dataset.records("train"), seed), seed, conditions=True)
-    val = contact_data(dataset.records("val" if dataset.clip_ids("val") else "test"), seed, conditions=True)
+    val = contact_data(val_records, seed, conditions=True)
     config = ContactConfig(audio_encoder=STREAM_FEATURES, lookahead=net.cfg.lookahead,
                            pad_value=float(normalise(np.float32(SILENCE))))
     model = fit_contact(train, val, config, steps, seed, threads,

@@ -34,6 +34,7 @@ from .config import MOTION_DIM
 FORMAT = "talkstyle-stream"
 VERSION = 1
 CONFIG_FILE, WEIGHTS_FILE = "stream_config.json", "stream.safetensors"
+WHISPER_CONTACT = "whisper_contact"     # subfolder: the lip contact on Whisper-window features (audio/whisper_window.py)
 
 
 @dataclasses.dataclass(frozen=True)
