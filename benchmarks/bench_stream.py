@@ -8,10 +8,12 @@ incremental Whisper encoder, and lip sync streaming beside offline on the real-s
    inside push(), --threads torch threads) and the CPU time per second of audio (what the work
    costs whatever the other tenants of the cores do). Target: p95 <= 250 ms.
 2. The ONNX export in onnxruntime: CPU time per second of audio.
-3. Whisper, used incrementally: one pass of its encoder over its 30 s window, which a frame-rate
-   stream would need every 40 ms step (the reason the streaming model listens to log-mel frames).
+   Both lip contacts: on Whisper's 2 s window (the default) and on the log-mel frames (the ONNX one).
+3. Whisper, used incrementally: one pass of its encoder over its 30 s window (what the offline
+   features cost: far too much per 40 ms step) and over the stream's 2 s window.
 4. Lip sync: benchmarks/bench_realspeech.py with the offline model and the streaming model (fed in
-   40 ms chunks) side by side. Target: lips closed at p/b/m within 0.1 of the offline model.
+   40 ms chunks, with either lip contact) side by side. Target: lips closed at p/b/m within 0.1 of
+   the offline model.
 
     python benchmarks/bench_stream.py [--seconds 60] [--threads 1] [--skip-lipsync] [--limit N]
 """
@@ -33,11 +35,11 @@ SR = 16000
 PROMPT = "A person speaks with a calm neutral expression."
 
 
-def realtime(audio: np.ndarray, chunk_ms: float, threads: int) -> dict[str, float]:
+def realtime(audio: np.ndarray, chunk_ms: float, threads: int, contact: str) -> dict[str, float]:
     """Feed `audio` at real-time pace in chunks; latencies (ms) of every frame and the compute time."""
     from talkstyle.stream import StreamAnimator
 
-    animator = StreamAnimator(PROMPT, threads=threads)
+    animator = StreamAnimator(PROMPT, threads=threads, lip_contact=contact)
     animator.push(np.zeros(SR, np.float32))          # warm-up (allocations, caches): not timed
     animator.reset()
     step = int(round(chunk_ms * SR / 1000))
@@ -80,15 +82,13 @@ def onnx_cpu_ms(audio: np.ndarray, chunk_ms: float = 40.0) -> float:
         return 1000 * (time.process_time() - c0) / (len(audio) / SR)
 
 
-def whisper_pass_ms(repeats: int = 5) -> float:
-    from talkstyle.audio.features import WhisperEncoder
-
-    enc, audio = WhisperEncoder(), speech_of(2.0)
-    enc._encode_chunk(audio)                      # load the model, not timed
+def whisper_pass_ms(encode, repeats: int = 5) -> float:
+    audio = speech_of(2.0)
+    encode(audio)                      # load the model, not timed
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        enc._encode_chunk(audio)
+        encode(audio)
         times.append(time.perf_counter() - t0)
     return 1000 * float(np.median(times))
 
@@ -105,24 +105,27 @@ def main(argv: list[str] | None = None) -> None:
     load = os.getloadavg()[0]
     print(f"streaming {args.seconds:.0f} s of real speech at real-time pace, {args.threads} torch thread(s), "
           f"{os.cpu_count()} cores (load average {load:.1f} at the start: the cores are shared)")
-    print("| chunk | frames | latency p50 / p95, frame complete | latency p50 / p95, frame start | max | "
+    print("| lip contact | chunk | frames | latency p50 / p95, frame complete | latency p50 / p95, frame start | max | "
           "real-time factor | CPU per s of audio | algorithmic look-ahead |")
-    print("|---|---|---|---|---|---|---|---|")
-    for chunk in (20.0, 40.0):
-        r = realtime(audio, chunk, args.threads)
-        print(f"| {chunk:.0f} ms | {r['frames']} | {r['complete_p50']:.0f} / {r['complete_p95']:.0f} ms | "
+    print("|---|---|---|---|---|---|---|---|---|")
+    for contact, chunk in (("whisper", 20.0), ("whisper", 40.0), ("log-mel", 20.0), ("log-mel", 40.0)):
+        r = realtime(audio, chunk, args.threads, contact)
+        print(f"| {contact} | {chunk:.0f} ms | {r['frames']} | {r['complete_p50']:.0f} / {r['complete_p95']:.0f} ms | "
               f"{r['start_p50']:.0f} / {r['start_p95']:.0f} ms | {r['max']:.0f} ms | {r['rtf']:.0f}x | "
               f"{r['cpu_ms_per_s']:.0f} ms | "
               f"{r['algorithmic']:.1f} ms |")
     print(f"\nthe ONNX export in onnxruntime (1 thread, 40 ms chunks): {onnx_cpu_ms(audio):.0f} ms of CPU per s of audio")
-    w = whisper_pass_ms()
-    print(f"\nWhisper tiny.en encoder, one pass over its 30 s window: {w:.0f} ms; used incrementally it "
-          f"needs a pass per 40 ms step: {w / 40:.1f} cores busy for one stream")
+    from talkstyle.audio.features import WhisperEncoder
+    from talkstyle.audio.whisper_window import WINDOW, encode_window
+
+    w, short = whisper_pass_ms(WhisperEncoder()._encode_chunk), whisper_pass_ms(lambda a: encode_window(a[:WINDOW * 640]))
+    print(f"\nWhisper tiny.en encoder, one pass over its 30 s window: {w:.0f} ms ({w / 40:.1f} cores busy for a "
+          f"pass per 40 ms step); over the stream's {WINDOW / 25:.0f} s window: {short:.0f} ms ({short / 40:.2f} cores)")
     if not args.skip_lipsync:
         import bench_realspeech
 
         print("\nlip sync on real speech, offline beside streaming (40 ms chunks):", flush=True)
-        bench_realspeech.main(["--checkpoint", "shipped", "--stream", "shipped"]
+        bench_realspeech.main(["--checkpoint", "shipped", "--stream", "shipped@whisper", "--stream", "shipped@log-mel"]
                               + (["--limit", str(args.limit)] if args.limit else []))
 
 

@@ -10,10 +10,12 @@
         ...
 
 The model is the streaming student (model/stream.py, shipped in assets/stream_model/), distilled
-from the diffusion model, with its own lip-contact component (model/contact.py, on the same
-features and within the same look-ahead) sealing the lips at p, b and m as the offline pipeline
-does. Styles are encoded by that diffusion model's own text and motion style encoders
-(TalkstylePipeline.style_vector), so a prompt or reference means what it means offline.
+from the diffusion model, with a lip-contact component (model/contact.py) sealing the lips at p,
+b and m as the offline pipeline does, within the same look-ahead: by default on Whisper features of
+a 2 s sliding window (audio/whisper_window.py; it hears people's voices far better), or on the
+model's own log-mel frames (lip_contact="log-mel", what the ONNX graph holds). Styles are encoded
+by that diffusion model's own text and motion style encoders (TalkstylePipeline.style_vector), so
+a prompt or reference means what it means offline.
 A frame leaves as soon as the audio `latency` seconds past its end has arrived.
 """
 from __future__ import annotations
