@@ -212,7 +212,8 @@ def test_train_stream_distils_resumes_and_loads(tiny_dataset, tiny_checkpoint, t
 
 
 @pytest.mark.slow
-def test_train_contact_adds_a_stream_component(talkstyle, user_error, tiny_dataset, tmp_path, speech: np.ndarray) -> None:
+def test_train_contact_adds_a_stream_component(talkstyle, user_error, tiny_dataset, tiny_checkpoint, tmp_path,
+                                               speech: np.ndarray) -> None:
     import shutil
 
     folder = tmp_path / "stream_model"
@@ -232,6 +233,8 @@ def test_train_contact_adds_a_stream_component(talkstyle, user_error, tiny_datas
 
     user_error(talkstyle("train-contact", "--data", tiny_dataset, "--checkpoint", folder, "--features", "mfcc"),
                "--features must be log-mel or whisper")
+    user_error(talkstyle("train-contact", "--data", tiny_dataset, "--checkpoint", tiny_checkpoint, "--features", "whisper"),
+               "--features applies to streaming models")
     result = talkstyle("train-contact", "--data", tiny_dataset, "--checkpoint", folder, "--features", "whisper",
                        "--steps", "3", "--threads", "1")
     assert result.returncode == 0, result.stderr
