@@ -30,8 +30,9 @@ def _encoder():
     lip-contact ranking on real speech (AUC 0.997 either way)."""
     import ctranslate2
 
+    int8 = "int8" in ctranslate2.get_supported_compute_types("cpu")     # float32 on a CPU without it
     return ctranslate2.models.Whisper(str(whisper_model_dir()), device="cpu", intra_threads=1, inter_threads=1,
-                                      compute_type="int8")
+                                      compute_type="int8" if int8 else "float32")
 
 
 @functools.cache
