@@ -240,6 +240,13 @@ def test_train_contact_adds_a_stream_component(talkstyle, user_error, tiny_datas
     assert result.returncode == 0, result.stderr
     config = json.loads((folder / "whisper_contact" / "lip_contact.json").read_text())
     assert config["audio_encoder"] == "whisper-window" and config["lookahead"] == 0
+    cached = sorted((tiny_dataset / "cache").glob("whisper_window_*.npz"))      # train and val features
+    stamps = [p.stat().st_mtime_ns for p in cached]
+    assert len(cached) == 2
+    result = talkstyle("train-contact", "--data", tiny_dataset, "--checkpoint", folder, "--features", "whisper",
+                       "--steps", "2", "--threads", "1")                         # a rerun reuses them
+    assert result.returncode == 0, result.stderr
+    assert [p.stat().st_mtime_ns for p in sorted((tiny_dataset / "cache").glob("whisper_window_*.npz"))] == stamps
     assert StreamAnimator(None, checkpoint=folder).contact.cfg.audio_encoder == "whisper-window"   # preferred
     assert StreamAnimator(None, checkpoint=folder, lip_contact="log-mel").contact.cfg.lookahead == animator.lookahead
     frames = run(StreamAnimator(None, checkpoint=folder), speech[:SR], 640)

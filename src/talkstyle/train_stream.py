@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -33,7 +34,7 @@ from tqdm import tqdm
 from .audio.features import N_MELS
 from .audio.incremental import DIM, SILENCE, log_mel_frames, normalise
 from .audio.whisper_window import DIM as WINDOW_DIM
-from .atomic import write_text
+from .atomic import atomic_path, write_text
 from .errors import TalkstyleError
 from .model.checkpoint import save_tensors
 from .model.contact import ContactConfig
@@ -361,14 +362,21 @@ def voice_augment(warp: float, tilt_db: float, gain_db: float):
     return prepare
 
 
-def whisper_window_data(records, seed: int, lookahead: int, both: bool) -> ContactData:
+def whisper_window_data(records, seed: int, lookahead: int, both: bool, cache: Path | None = None) -> ContactData:
     """Whisper-window features of the records' audio (audio/whisper_window.py, one pass per two
     frames) and their lip-contact targets. both: every clip clean and in other recording
-    conditions (two copies); else one copy, every other clip in other conditions (half the cost)."""
+    conditions (two copies); else one copy, every other clip in other conditions (half the cost).
+    With `cache` (a folder), a finished set is kept there: a rerun after a crash in training, or
+    with other steps, does not compute it again (14 min for the 3 h set)."""
     from .audio.augment import recording_conditions
-    from .audio.whisper_window import window_features
+    from .audio.whisper_window import WINDOW, compute_type, window_features
     from .face.motion import DEFAULT_FPS
 
+    key = json.dumps([[r.clip_id for r in records], seed, lookahead, both, WINDOW, compute_type()])
+    path = cache / f"whisper_window_{hashlib.sha1(key.encode()).hexdigest()[:12]}.npz" if cache else None
+    if path is not None and path.is_file():
+        with np.load(path) as z:
+            return ContactData(z["feats"], z["target"], z["known"])
     rng = np.random.default_rng([seed, 23])
     copies: list[list[np.ndarray]] = [[], []] if both else [[]]
     lengths = []
@@ -379,7 +387,12 @@ def whisper_window_data(records, seed: int, lookahead: int, both: bool) -> Conta
         for copy_, audio in zip(copies, heard):
             copy_.append(window_features(audio, n, lookahead, hop=2).astype(np.float16))
         lengths.append(n)
-    return ContactData(np.stack([np.concatenate(c) for c in copies]), *contact_targets(records, np.array(lengths)))
+    data = ContactData(np.stack([np.concatenate(c) for c in copies]), *contact_targets(records, np.array(lengths)))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            np.savez(tmp, feats=data.feats, target=data.target, known=data.known)
+    return data
 
 
 def train_stream_contact(data: str | Path, folder: str | Path, steps: int = 2000, seed: int = 0,
@@ -404,8 +417,8 @@ def train_stream_contact(data: str | Path, folder: str | Path, steps: int = 2000
     dataset = Dataset(data)
     val_records = dataset.records("val" if dataset.clip_ids("val") else "test")
     if features == "whisper":      # Whisper hears the voices; the look-ahead is in the window, not the net
-        train = whisper_window_data(dataset.records("train"), seed, net.cfg.lookahead, both=False)
-        val = whisper_window_data(val_records, seed, net.cfg.lookahead, both=True)
+        train = whisper_window_data(dataset.records("train"), seed, net.cfg.lookahead, both=False, cache=data / "cache")
+        val = whisper_window_data(val_records, seed, net.cfg.lookahead, both=True, cache=data / "cache")
         config = ContactConfig(audio_encoder=WHISPER_WINDOW, audio_dim=WINDOW_DIM, lookahead=0, pad_value=0.0)
         fit_contact(train, val, config, steps, seed, threads).save(folder / WHISPER_CONTACT)
         return folder / WHISPER_CONTACT
