@@ -39,7 +39,7 @@ from .face.arkit import NUM_BLENDSHAPES
 from .face.blinks import BlinkShaper
 from .face.lip_seal import seal_lips
 from .face.motion import MAX_HEAD_RAD, FaceMotion
-from .model.contact import LipContact
+from .model.contact import CONFIG_FILE as CONTACT_CONFIG, LipContact
 from .model.stream import WHISPER_CONTACT, StreamNet, load_stream, read_stream_config
 from .pipeline import TalkstylePipeline, check_prompt, torch_threads, usable_reference
 
@@ -82,7 +82,7 @@ def contact_features(folder: str | Path, lip_contact: bool | str) -> str | None:
     if lip_contact is False:
         return None
     if lip_contact is True:
-        return "whisper" if (Path(folder) / WHISPER_CONTACT / "lip_contact.json").is_file() else "log-mel"
+        return "whisper" if (Path(folder) / WHISPER_CONTACT / CONTACT_CONFIG).is_file() else "log-mel"
     if lip_contact not in CONTACTS:
         raise TalkstyleError(f"lip_contact must be True, False or one of {', '.join(CONTACTS)}, got {lip_contact!r}")
     return lip_contact

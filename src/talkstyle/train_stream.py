@@ -331,23 +331,29 @@ STREAM_FEATURES = "incremental-log-mel"     # the lip-contact config's name for 
 WHISPER_WINDOW = "whisper-window"           # and for audio.whisper_window's
 
 
+def _contact_features(records, copies: int, hear, featurize, desc: str) -> ContactData:
+    """`featurize(audio, num_frames)` (float16) of each of the `copies` versions of a clip that
+    `hear(i, audio)` gives, all clips concatenated per version, and the clips' lip-contact targets."""
+    from .face.motion import DEFAULT_FPS
+
+    heard: list[list[np.ndarray]] = [[] for _ in range(copies)]
+    lengths = []
+    for i, r in enumerate(tqdm(records, desc=desc, unit="clip", leave=False)):
+        n = round(r.motion.duration * DEFAULT_FPS)
+        for version, audio in zip(heard, hear(i, r.motion.audio)):
+            version.append(featurize(audio, n).astype(np.float16))
+        lengths.append(n)
+    return ContactData(np.stack([np.concatenate(c) for c in heard]), *contact_targets(records, np.array(lengths)))
+
+
 def contact_data(records, seed: int, conditions: bool) -> ContactData:
     """Raw incremental log-mel of the records' audio (float16; with `conditions`, a second copy in
     other recording conditions) and their lip-contact targets."""
     from .audio.augment import recording_conditions
-    from .face.motion import DEFAULT_FPS
 
     rng = np.random.default_rng([seed, 22])
-    copies: list[list[np.ndarray]] = [[], []] if conditions else [[]]
-    lengths = []
-    for r in tqdm(records, desc="log-mel features", unit="clip", leave=False):
-        n = round(r.motion.duration * DEFAULT_FPS)
-        wav = r.motion.audio
-        copies[0].append(log_mel_frames(wav, n).astype(np.float16))
-        if conditions:
-            copies[1].append(log_mel_frames(recording_conditions(wav, rng), n).astype(np.float16))
-        lengths.append(n)
-    return ContactData(np.stack([np.concatenate(c) for c in copies]), *contact_targets(records, np.array(lengths)))
+    hear = lambda i, wav: (wav, recording_conditions(wav, rng)) if conditions else (wav,)   # noqa: E731
+    return _contact_features(records, 2 if conditions else 1, hear, log_mel_frames, "log-mel features")
 
 
 def voice_augment(warp: float, tilt_db: float, gain_db: float):
@@ -370,7 +376,6 @@ def whisper_window_data(records, seed: int, lookahead: int, both: bool, cache: P
     with other steps, does not compute it again (14 min for the 3 h set)."""
     from .audio.augment import recording_conditions
     from .audio.whisper_window import WINDOW, compute_type, window_features
-    from .face.motion import DEFAULT_FPS
 
     key = json.dumps([[r.clip_id for r in records], seed, lookahead, both, WINDOW, compute_type()])
     path = cache / f"whisper_window_{hashlib.sha1(key.encode()).hexdigest()[:12]}.npz" if cache else None
@@ -378,16 +383,13 @@ def whisper_window_data(records, seed: int, lookahead: int, both: bool, cache: P
         with np.load(path) as z:
             return ContactData(z["feats"], z["target"], z["known"])
     rng = np.random.default_rng([seed, 23])
-    copies: list[list[np.ndarray]] = [[], []] if both else [[]]
-    lengths = []
-    for i, r in enumerate(tqdm(records, desc="Whisper-window features", unit="clip", leave=False)):
-        n = round(r.motion.duration * DEFAULT_FPS)
-        wav, other = r.motion.audio, recording_conditions(r.motion.audio, rng)
-        heard = (wav, other) if both else (wav if i % 2 == 0 else other,)
-        for copy_, audio in zip(copies, heard):
-            copy_.append(window_features(audio, n, lookahead, hop=2).astype(np.float16))
-        lengths.append(n)
-    data = ContactData(np.stack([np.concatenate(c) for c in copies]), *contact_targets(records, np.array(lengths)))
+
+    def hear(i: int, wav: np.ndarray) -> tuple[np.ndarray, ...]:
+        other = recording_conditions(wav, rng)
+        return (wav, other) if both else (wav if i % 2 == 0 else other,)
+
+    data = _contact_features(records, 2 if both else 1, hear,
+                             lambda audio, n: window_features(audio, n, lookahead, hop=2), "Whisper-window features")
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:

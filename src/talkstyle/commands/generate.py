@@ -119,15 +119,15 @@ def train_contact(
     threads: Optional[int] = typer.Option(None, help="CPU threads for torch."),
     features: str = typer.Option("log-mel", help="A streaming model's component: 'log-mel' (inside the ONNX graph) "
                                                  "or 'whisper' (Whisper on a 2 s sliding window; better on people's "
-                                                 "voices, about 0.4 of a core per stream)."),
+                                                 "voices, about 0.3 of a core per stream)."),
 ) -> None:
     """Train the lip-contact component of a checkpoint (`talkstyle train` does it at the end of a run)."""
+    from ..errors import TalkstyleError
     from ..model.stream import CONFIG_FILE as STREAM_CONFIG
     from ..validate import train_options
 
     train_options(checkpoint, steps=steps, threads=threads, augmented=augmented, seed=seed)
     if (checkpoint / STREAM_CONFIG).is_file():      # on the stream's features, within its look-ahead
-        from ..errors import TalkstyleError
         from ..train_stream import train_stream_contact
 
         if augmented != 1:
@@ -137,8 +137,6 @@ def train_contact(
             raise TalkstyleError(f"--features must be log-mel or whisper, got {features!r}"[:200])
         folder = train_stream_contact(data, checkpoint, steps, seed, threads, features=features)
     elif features != "log-mel":
-        from ..errors import TalkstyleError
-
         raise TalkstyleError("--features applies to streaming models; a diffusion model's lip contact reads its own "
                              "audio features")
     else:
