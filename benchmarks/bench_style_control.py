@@ -8,8 +8,9 @@ Run: .venv/bin/python benchmarks/bench_style_control.py --eval-data DIR --ref-da
 --seed 1`); the independent style evaluator is trained on it (cached, as `talkstyle evaluate` does)
 and its clips give each family's signature channels and the data's velocities. Intensity is also
 judged by a second evaluator trained the same way on the same clips but with graded targets
-(eval.style_eval.graded_targets): the first one's family probability is 0.98-0.99 on every data
-clip from "faint" to "overwhelming", so it cannot rank intensities. --ref-data: a
+(eval.style_eval.graded_targets, which follow each clip's rendered emotion amplitude): the first
+one's family probability is 0.98-0.99 on every data clip from "faint" to "overwhelming", so it
+cannot rank intensities. --ref-data: a
 third seed's dataset (persons neither model saw), whose clips serve as style references.
 Speech: real recordings never trained on (benchmarks/realspeech, ../shared/realspeech).
 """
@@ -95,11 +96,11 @@ class Bench:
         self.lines: list[str] = []
 
     # ------------------------------------------------------------ helpers
-    def gen(self, audio: np.ndarray, style=None, **kw):
+    def gen(self, audio: np.ndarray, style=None, seed: int | None = None, **kw):
         from talkstyle.animate import Settings, animate
 
-        return animate(audio, style, checkpoint=self.args.checkpoint, progress=False,
-                       settings=Settings(seed=self.args.seed), **kw)
+        seed = self.args.seeds[0] if seed is None else seed
+        return animate(audio, style, checkpoint=self.args.checkpoint, progress=False, settings=Settings(seed=seed), **kw)
 
     def probs(self, motions, graded: bool = False) -> np.ndarray:
         from talkstyle.eval.style_probe import family_probs
@@ -130,17 +131,22 @@ class Bench:
         from talkstyle.data.store import Dataset
         from talkstyle.vocab.attributes import EMOTION_FAMILIES
 
+        from talkstyle.data.synth.expression import rendered_amplitude
+
         data = self.args.holdout_data or self.args.ref_data
         recs = Dataset(data).records()
         fams = np.array([r.prompt.attributes.family for r in recs])
         levels = np.array([r.prompt.attributes.level for r in recs])
+        amps = np.array([rendered_amplitude(r) for r in recs])
         bands = ((0.0, 0.4), (0.4, 0.7), (0.7, 1.01))
         self.say("## The evaluators on data clips of known intensity", "",
                  f"{len(recs)} clips of `{data}` (persons neither evaluator saw). P(family) of the clip's own family, "
                  "mean by the prompt's intensity level (faint..mild < 0.4, moderate..distinct 0.4-0.7, high..overwhelming "
-                 ">= 0.7), and its Spearman correlation with the level over the family's clips.", "",
-                 "| family | clips | P by level band | rho(level, P) | P graded by level band | rho(level, P graded) |",
-                 "|---|---|---|---|---|---|")
+                 ">= 0.7), and its Spearman correlation over the family's clips with the level and with the rendered "
+                 "amplitude (level x the person's expressivity, data.synth.expression.rendered_amplitude).", "",
+                 "| family | clips | P by level band | rho(level, P) | rho(amplitude, P) | P graded by level band "
+                 "| rho(level, P graded) | rho(amplitude, P graded) |",
+                 "|---|---|---|---|---|---|---|---|")
         out = {}
         probs = {g: self.probs([r.motion for r in recs], graded=g) for g in (False, True)}
         for fam in FAMILY_WORDS:
@@ -150,9 +156,11 @@ class Bench:
                 pf = probs[g][i, fi]
                 row[key] = [float(pf[(levels[i] >= a) & (levels[i] < b)].mean()) for a, b in bands]
                 row[f"rho_{key}"] = float(spearmanr(levels[i], pf).statistic)
+                row[f"rho_amp_{key}"] = float(spearmanr(amps[i], pf).statistic)
             out[fam] = row
             self.say(f"| {fam} | {int(i.sum())} | " + " | ".join(
-                f"{' '.join(f'{x:.3f}' for x in row[k])} | {row[f'rho_{k}']:.2f}" for k in ("p", "graded")) + " |")
+                f"{' '.join(f'{x:.3f}' for x in row[k])} | {row[f'rho_{k}']:.2f} | {row[f'rho_amp_{k}']:.2f}"
+                for k in ("p", "graded")) + " |")
         acc = {k: float(np.mean([EMOTION_FAMILIES[j] == f for j, f in zip(probs[g].argmax(1), fams)]))
                for g, k in ((False, "p"), (True, "graded"))}
         self.results["evaluators"] = {"families": out, "accuracy": acc}
@@ -168,7 +176,7 @@ class Bench:
                  "rho(mean): Spearman of the intensity with the family's evaluator probability (and signature-channel "
                  "activation) averaged over the sweeps; rho(sweep): the mean of the per-sweep Spearman values. "
                  "P: the evaluator's family probability (one-hot targets, as `talkstyle evaluate`'s); P graded: the "
-                 "evaluator trained with graded targets (its probability follows the data's intensity words).", "",
+                 "evaluator trained with graded targets (its probability follows the data clips' rendered emotion amplitude).", "",
                  "| family | P(family) by intensity | rho(mean) P | rho(sweep) P | P graded by intensity | rho(mean) | "
                  "rho(sweep) | channels by intensity | rho(mean) ch | rho(sweep) ch | evaluator-feature distance from "
                  "intensity 0 | rho(mean) | rho(sweep) |",
@@ -348,6 +356,7 @@ class Bench:
         ids = self.lipsync_ids
         phones = {i: self.cache.phones(self.audio[i], self.text[i])[0] for i in ids}
         conditions = {
+            "neutral, single style": dict(style=prompt("neutral")),
             "happy, single style": dict(style=prompt("happy")),
             "happy, intensity 0": dict(style=prompt("happy"), intensity=0.0),
             "happy, intensity 1.5": dict(style=prompt("happy"), intensity=1.5),
@@ -364,47 +373,65 @@ class Bench:
             "sad + surprised 50/50": dict(style=[prompt("sad"), prompt("surprised")]),
             "timeline happy -> angry -> surprised": "timeline",
         }
-        self.say("## Lip sync under each control", "", f"{len(ids)} real recordings ({', '.join(ids)}), pooled over all "
-                 "their phones (talkstyle.eval.lipsync.pooled); the timeline changes style at 1/3 and 2/3 of each "
+        seeds = self.args.seeds
+        self.say("## Lip sync under each control", "", f"{len(ids)} real recordings ({', '.join(ids)}), generated with "
+                 f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} and pooled over all their phones "
+                 "(talkstyle.eval.lipsync.pooled); the timeline changes style at 1/3 and 2/3 of each "
                  "recording. Relative change against the same without the control (below the table). Intensity "
                  "above 1 includes the lip seal from the neutral delivery (style_control.seal_lips).", "",
                  "| condition | " + " | ".join(LIP_KEYS) + " |", "|---|" + "---|" * len(LIP_KEYS))
-        out, singles, spliced = {}, {}, []
+        # Figures per condition, over all seeds ("all") and per seed (how much a figure moves with
+        # the generation's noise alone).
+        groups = ["all", *seeds] if len(seeds) > 1 else ["all"]
+        out, singles, spliced = {}, {}, {g: [] for g in groups}
         for name, kw in conditions.items():
-            gaps = []
-            for i in ids:
+            gaps = {g: [] for g in groups}
+            for seed, i in ((seed, i) for seed in seeds for i in ids):
                 if kw == "timeline":
                     d = len(self.audio[i]) / 16000
-                    m = self.gen(self.audio[i], prompt("happy"), style_at=[(d / 3, prompt("angry")),
-                                                                          (2 * d / 3, prompt("surprised"))])
+                    m = self.gen(self.audio[i], prompt("happy"), seed=seed,
+                                 style_at=[(d / 3, prompt("angry")), (2 * d / 3, prompt("surprised"))])
                     cuts = [0, round(d / 3 * m.fps), round(2 * d / 3 * m.fps), m.num_frames]
-                    w = np.concatenate([singles[f, i].weights[a:b] for f, a, b in
+                    w = np.concatenate([singles[f, i, seed].weights[a:b] for f, a, b in
                                         zip(("happy", "angry", "surprised"), cuts[:-1], cuts[1:])])
-                    spliced.append(phone_gaps(rig.mouth_opening(dataclasses.replace(m, weights=w)), m.fps, phones[i],
-                                              self.audio[i]))
+                    g = phone_gaps(rig.mouth_opening(dataclasses.replace(m, weights=w)), m.fps, phones[i], self.audio[i])
+                    for key in {"all", seed} & set(groups):
+                        spliced[key].append(g)
                 else:
-                    m = self.gen(self.audio[i], **kw)
+                    m = self.gen(self.audio[i], seed=seed, **kw)
                     if name.endswith("single style"):
-                        singles[name.split(",")[0], i] = m
-                gaps.append(phone_gaps(rig.mouth_opening(m), m.fps, phones[i], self.audio[i]))
-            out[name] = {k: pooled(gaps)[k] for k in LIP_KEYS}
+                        singles[name.split(",")[0], i, seed] = m
+                g = phone_gaps(rig.mouth_opening(m), m.fps, phones[i], self.audio[i])
+                for key in {"all", seed} & set(groups):
+                    gaps[key].append(g)
+            out[name] = {key: {k: pooled(gaps[key])[k] for k in LIP_KEYS} for key in groups}
         # References: a control against the result without it. Intensity: the same prompt at 1;
         # the blend: the mean of its two parts' figures; the timeline: the single-style runs cut
         # at the same times (correlation over a whole recording depends on the mouth's offset,
         # which differs by style, so splicing alone moves it).
-        single = {f: out[f"{f}, single style"] for f in ("happy", "angry", "surprised", "fearful", "sad")}
+        single = {f: out[f"{f}, single style"] for f in ("neutral", "happy", "angry", "surprised", "fearful", "sad")}
         refs = {name: single[name.split(",")[0]] for name in out if name.split(",")[0] in single}
         for name in (n for n in out if n.endswith("50/50")):
             a, b = name.split()[0], name.split()[2]
-            refs[name] = {k: (single[a][k] + single[b][k]) / 2 for k in LIP_KEYS}
-        refs["timeline happy -> angry -> surprised"] = {k: pooled(spliced)[k] for k in LIP_KEYS}
+            refs[name] = {g: {k: (single[a][g][k] + single[b][g][k]) / 2 for k in LIP_KEYS} for g in groups}
+        tl = "timeline happy -> angry -> surprised"
+        refs[tl] = {g: {k: pooled(spliced[g])[k] for k in LIP_KEYS} for g in groups}
+        change = {name: {g: {k: 100 * (out[name][g][k] - refs[name][g][k]) / refs[name][g][k] for k in LIP_KEYS}
+                         for g in groups} for name in out}
         for name, row in out.items():
-            ref = refs[name]
-            cells = [f"{row[k]:.3f} ({100 * (row[k] - ref[k]) / ref[k]:+.1f} %)" for k in LIP_KEYS]
+            cells = [f"{row['all'][k]:.3f} ({change[name]['all'][k]:+.1f} %"
+                     + ("; by seed " + ", ".join(f"{change[name][g][k]:+.1f}" for g in seeds) if len(seeds) > 1 else "")
+                     + ")" for k in LIP_KEYS]
             self.say(f"| {name} | " + " | ".join(cells) + " |")
         self.say("", "| timeline reference: single styles spliced at the same times | "
-                 + " | ".join(f"{refs['timeline happy -> angry -> surprised'][k]:.3f}" for k in LIP_KEYS) + " |")
-        self.results["lipsync"] = out
+                 + " | ".join(f"{refs[tl]['all'][k]:.3f}" for k in LIP_KEYS) + " |")
+        # Intensity 0 is the neutral delivery (the neutral prompt's own output): its rows compare two
+        # styles, not a control against its absence.
+        worst = min((change[n]["all"][k], n, k) for n in out for k in LIP_KEYS
+                    if not n.endswith("single style") and "intensity 0" not in n)
+        self.say("", f"largest loss under a blend, a timeline or intensity 1.5 (all seeds): {worst[0]:+.1f} % "
+                 f"({worst[2]}, {worst[1]}; target: within 2 %)")
+        self.results["lipsync"] = {"figures": out, "change_percent": change}
         self.say("")
 
 
@@ -420,7 +447,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--ref-data", type=Path, required=True)
     p.add_argument("--checkpoint", default=None)
     p.add_argument("--evaluator-steps", type=int, default=1500)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", dest="seeds", type=lambda v: [int(x) for x in v.split(",")], default=[0],
+                   help="generation seed; several (0,1,2): the lip-sync section pools every seed's phones, "
+                        "the other sections use the first")
     p.add_argument("--holdout-data", type=Path, default=None,
                    help="data clips for the evaluators section (default: --ref-data)")
     p.add_argument("--only", default="evaluators,intensity,words,timeline,blend,lipsync")

@@ -119,21 +119,38 @@ def test_frame_weights_are_smooth_and_half_way_at_the_asked_time():
 
 
 # ------------------------------------------------------------------ style vectors
+def test_an_intensity_word_is_taken_out_of_the_prompt_it_scales():
+    from talkstyle.style_control import _without_intensity_word, attributes
+
+    cases = {"A woman talks with a strong delighted expression.": "A woman talks with a delighted expression.",
+             "A man talks with a slight angry look, nodding.": "A man talks with an angry look, nodding.",
+             "A man speaks with an Extreme disgust expression.": "A man speaks with a disgust expression.",
+             "She sounds overwhelming sad": "She sounds sad",
+             "A calm woman speaks with a strong voice.": "A calm woman speaks with a strong voice."}   # neutral: as is
+    for prompt, plain in cases.items():
+        assert _without_intensity_word(prompt, attributes(prompt)) == plain
+
+
 @slow
 def test_intensity_scales_the_emotion_offset_about_the_neutral_style():
     model = tiny_generator()
     r = StyleResolver(model)
     with torch.no_grad():
         s, neutral = r.text([ANGRY])[0], r.text(["A woman speaks with a neutral expression."])[0]
-        v = {i: r.vector(make_style([ANGRY], intensity=i)) for i in (0.0, 1.0, 1.5)}
-        strong = r.vector(make_style(["A woman speaks with a strong angry expression."]))
-        strong_plain = r.text(["A woman speaks with a strong angry expression."])[0]
-        strong_neutral = r.text(["A woman speaks with a strong neutral expression."])[0]
-    assert torch.allclose(v[1.0], s, atol=1e-6)                   # as asked: the prompt's own style
-    assert torch.allclose(v[0.0], neutral, atol=1e-6)             # 0: the same prompt, neutral
-    assert torch.allclose(v[1.5], neutral + 1.5 * (s - neutral), atol=1e-6)
-    # An intensity word acts through the same offset, with the data engine's amplitude law.
-    assert torch.allclose(strong, strong_neutral + word_gain(0.8) * (strong_plain - strong_neutral), atol=1e-6)
+        c = {i: r.chains(make_style([ANGRY], intensity=i))[0] for i in (0.0, 0.5, 1.0, 1.5)}
+        strong, slight = (r.chains(make_style([f"A woman speaks with a {w} angry expression."]))[0]
+                          for w in ("strong", "slight"))
+        plain, plain_neutral = r.text([f"A woman speaks with {e} expression." for e in ("an angry", "a neutral")])
+    assert torch.equal(c[1.0].vector, s) and c[1.0].boost == 0     # as asked: the prompt's own style
+    assert torch.allclose(c[0.0].vector, neutral, atol=1e-6)       # 0: the same prompt, neutral
+    assert torch.allclose(c[0.5].vector, neutral + 0.5 * (s - neutral), atol=1e-6) and c[0.5].boost == 0
+    # Beyond x1: the prompt's own style, pushed away from its neutral delivery by guidance.
+    assert torch.allclose(c[1.5].vector, s, atol=1e-6) and c[1.5].boost == pytest.approx(0.5)
+    assert torch.allclose(c[1.5].neutral, neutral, atol=1e-6)
+    # An intensity word acts as --intensity at the data engine's amplitude law, on the prompt without it.
+    assert torch.allclose(slight.vector, plain_neutral + word_gain(0.2) * (plain - plain_neutral), atol=1e-6)
+    assert torch.allclose(strong.vector, plain, atol=1e-6) and strong.boost == pytest.approx(word_gain(0.8) - 1)
+    assert torch.allclose(strong.neutral, plain_neutral, atol=1e-6)
     assert word_gain(0.5) == 1 and word_gain(0.2) < 1 < word_gain(1.0)
 
 
@@ -146,12 +163,12 @@ def test_a_blend_of_a_prompt_and_a_reference_and_an_edit():
         p, q = (r.vector(make_style([ANGRY])), r.vector(make_style(refs=[ref])))
         mixed = r.vector(make_style([ANGRY], [ref], mix=[0.3, 0.7]))
         edited = r.vector(make_style(refs=[ref], edit=ANGRY))
-        n_ref, _ = r.part_offset(StylePart(ref=ref))
-        _, angry_offset = r.prompt_offset(ANGRY)
+        _, n_ref, _ = r.part_style(StylePart(ref=ref))
+        angry, angry_neutral, _ = r.prompt_style(ANGRY)
     assert torch.allclose(mixed, 0.3 * p + 0.7 * q, atol=1e-5)       # weights are style-space weights
-    assert torch.allclose(edited, n_ref + angry_offset, atol=1e-6)    # the clip, neutralised, made angry
-    assert len(r.vectors(make_style([ANGRY], [ref], mix=[0.3, 0.7]))) == 2
-    assert len(r.vectors(make_style([ANGRY], [ref]))) == 1          # joint
+    assert torch.allclose(edited, n_ref + angry - angry_neutral, atol=1e-6)   # the clip, neutralised, made angry
+    assert len(r.chains(make_style([ANGRY], [ref], mix=[0.3, 0.7]))) == 2
+    assert len(r.chains(make_style([ANGRY], [ref]))) == 1           # joint
     ck = tiny_checkpoint()
     kw = dict(checkpoint=ck, settings=FAST, progress=False)
     blend = animate(SPEECH, ANGRY, ref, mix=[0.5, 0.5], **kw)
@@ -201,6 +218,23 @@ def test_one_style_through_frame_weights_is_the_plain_path():
     w = np.zeros((50, 2), np.float32)
     w[:, 0] = 1
     assert np.array_equal(model.generate(feats, two, steps=2, frame_weights=w), plain)
+
+
+@slow
+def test_exaggeration_guides_away_from_the_neutral_style():
+    model = tiny_generator()
+    feats = np.random.default_rng(0).standard_normal((50, model.cfg.audio_dim)).astype(np.float32)
+    s = model.style_vector(None, motion_to_array(reference()))[None]
+    n = model.null_style.detach()[None]
+    plain = model.generate(feats, s, steps=2)
+    # Guidance away from the style itself changes nothing; away from another style it moves the
+    # motion, the further the larger the boost.
+    same = model.generate(feats, s, steps=2, neutral=s, boost=np.array([1.0]))
+    assert np.array_equal(same, plain)
+    half, full = (model.generate(feats, s, steps=2, neutral=n, boost=np.array([b])) for b in (0.5, 1.0))
+    assert 1e-5 < np.abs(half - plain).mean() < np.abs(full - plain).mean()
+    with pytest.raises(ValueError, match="boost needs"):
+        model.generate(feats, s, steps=2, boost=np.array([1.0]))
 
 
 @slow

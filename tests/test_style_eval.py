@@ -69,26 +69,43 @@ def test_too_few_clips_is_a_clear_error():
         train_evaluator([_clip("happy", rng, 0)], np.zeros((1, 384)))
 
 
-def _graded_clip(family: str, level: float, rng: np.random.Generator, i: int) -> ClipRecord:
+def _graded_clip(family: str, level: float, rng: np.random.Generator, i: int, person: str | None = None,
+                 backend: str | None = None) -> ClipRecord:
     """A clip whose family channels scale with the intensity level, as the data engine's do."""
     clip = _clip(family, rng, i)
     w = clip.motion.weights.copy()
     if family != "neutral":
         k = EMOTION_FAMILIES.index(family)
         w[:, 5 * k:5 * k + 4] *= 0.25 + 0.75 * level
-    attrs = StyleAttributes(emotion=family, family=family, level=level)
-    return ClipRecord(clip.clip_id, clip.person, "test", Prompt(f"a {family} person", attrs), "",
-                      FaceMotion(w, clip.motion.head))
+    attrs = StyleAttributes(emotion=family, family=family, level=level, gender="female", age_group="adult")
+    meta = {"backend": backend} if backend else {}
+    return ClipRecord(clip.clip_id, person or clip.person, "test", Prompt(f"a {family} person", attrs), "",
+                      FaceMotion(w, clip.motion.head, metadata=meta))
 
 
-def test_graded_targets_follow_the_level_and_keep_the_family_on_top():
+def test_graded_targets_follow_the_amplitude_and_keep_the_family_on_top():
+    from talkstyle.data.synth.expression import MAX_EMOTION_AMPLITUDE
+    from talkstyle.data.synth.person import PersonStyle
+
     rng = np.random.default_rng(0)
+    # Clips of unknown persons count as an average person's: the level's amplitude alone.
     recs = [_graded_clip("happy", 0.15, rng, 0), _graded_clip("happy", 1.0, rng, 1), _clip("neutral", rng, 2)]
     t = graded_targets(recs).numpy()
     h, n = EMOTION_FAMILIES.index("happy"), EMOTION_FAMILIES.index("neutral")
     assert np.allclose(t.sum(1), 1)
-    assert t[0, h] == pytest.approx(0.575) and t[0, n] == pytest.approx(0.425)
-    assert t[1, h] == pytest.approx(1.0) and t[2, n] == pytest.approx(1.0)
+    assert t[0, h] == pytest.approx(0.5 + 0.5 * 0.3625 / 1.4) and t[0, n] == pytest.approx(1 - t[0, h])
+    assert t[1, h] == pytest.approx(0.5 + 0.5 / 1.4) and t[2, n] == pytest.approx(1.0)
+    assert (t.argmax(1) == [h, h, n]).all()
+    # The procedural actor's clips: the same level, scaled by each person's own expressivity.
+    ids = [f"s1-fad{i:02d}" for i in range(8)]
+    expr = [PersonStyle.from_id(p, "female", "adult").expressivity for p in ids]
+    lo, hi = ids[int(np.argmin(expr))], ids[int(np.argmax(expr))]
+    recs = [_graded_clip("sad", 0.5, rng, 3, person=p, backend="procedural") for p in (lo, hi)]
+    recs.append(_graded_clip("sad", 0.5, rng, 4, person=hi, backend="folder"))   # a user's clip: level only
+    t = graded_targets(recs).numpy()[:, EMOTION_FAMILIES.index("sad")]
+    assert t[0] == pytest.approx(0.5 + 0.5 * 0.625 * min(expr) / MAX_EMOTION_AMPLITUDE, abs=1e-6)
+    assert t[1] == pytest.approx(0.5 + 0.5 * 0.625 * max(expr) / MAX_EMOTION_AMPLITUDE, abs=1e-6)
+    assert t[0] < t[2] < t[1]
 
 
 @pytest.mark.slow   # trains the style evaluator twice (about 10 s)

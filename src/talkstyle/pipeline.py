@@ -202,15 +202,18 @@ class TalkstylePipeline:
     @torch.no_grad()
     def generate(self, feats: np.ndarray, style: torch.Tensor, settings: Settings | None = None,
                  attributes: StyleAttributes | None = None, progress: Iterable | None = None,
-                 frame_weights: np.ndarray | None = None) -> FaceMotion:
+                 frame_weights: np.ndarray | None = None, neutral: torch.Tensor | None = None,
+                 boost: np.ndarray | None = None) -> FaceMotion:
         """Audio features + style vector -> the finished FaceMotion: generated window by window,
         the head smoothed, then moved by the prompt's head words (when `attributes` are given).
-        Several styles: `style` (S, style_dim) with `frame_weights` (T, S) (StyleGenerator.generate)."""
+        Several styles: `style` (S, style_dim) with `frame_weights` (T, S); exaggerated ones with
+        their `neutral` deliveries and `boost` (StyleGenerator.generate)."""
         settings = settings or self.settings
         with torch_threads(self.threads):
             x = self.generator.generate(feats, style, sampler=settings.sampler, steps=settings.steps,
                                         cfg_audio=settings.cfg_audio, cfg_style=settings.cfg_style,
-                                        seed=settings.seed, progress=progress, frame_weights=frame_weights)
+                                        seed=settings.seed, progress=progress, frame_weights=frame_weights,
+                                        neutral=neutral, boost=boost)
         if not np.isfinite(x).all():
             # The inputs are checked: a model that turns finite input into NaN is broken.
             raise TalkstyleError("the model produced NaN or infinite values: the checkpoint is damaged "
@@ -234,7 +237,8 @@ class TalkstylePipeline:
         settings = settings or self.settings
         with torch_threads(self.threads):
             track = style_track(self.generator, timeline, len(feats), self.fps, self.text_encoder.encode)
-        motion = self.generate(feats, track.styles, settings, progress=progress, frame_weights=track.weights)
+        motion = self.generate(feats, track.styles, settings, progress=progress, frame_weights=track.weights,
+                               neutral=track.neutral, boost=track.boost)
         share = exaggerated_share(timeline, len(feats), self.fps)
         if share.any():
             with torch_threads(self.threads):

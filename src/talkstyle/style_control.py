@@ -7,14 +7,21 @@ Everything here works with a trained generator as it is (no retraining):
   *same* style delivered neutrally, n (for a prompt: its emotion word replaced by "neutral"; for a
   reference: its nearest emotion prototype swapped for the neutral one). The emotion offset s - n
   is what intensity scales, so 0 is the same person / delivery / head motion with a neutral face
-  and 1.5 exaggerates along the direction the model learned for that emotion:
+  and 1.5 exaggerates along the direction the model learned for that emotion. With
+  G = intensity * gain:
 
-      part vector = n + intensity * gain * (s - n)
+      G <= 1: the model is conditioned on n + G (s - n)
+      G > 1:  on s, with guidance G - 1 away from n: x0 + (G - 1) (x0(s) - x0(n)) at every step
 
   gain follows the prompt's intensity word with the data engine's amplitude law (faint 0.58x ..
   overwhelming 1.6x of "medium"): the model's own reading of these words is nearly flat (+0.01 on
-  the evaluator), this makes them act through the same offset. With one prompt, no intensity word
-  and intensity 1 the result is the prompt's style vector exactly.
+  the evaluator), this makes them act through the same offset. Why guidance beyond x1: a vector
+  past s is one the model never saw, and it grows what s means on average over the data; for an
+  emotion that comes in mirrored forms (contempt's one-sided smirk, left or right by person) that
+  average is a smile on both sides, which reads as less contempt, not more. Guidance grows the
+  difference the style makes to this sample, whose side the noise has already chosen (measured
+  in docs/model.md). With one prompt, no intensity word and intensity 1 the result is the
+  prompt's style vector exactly.
 - Blended parts are generated each as its own chain and mixed frame by frame with their weights
   (`StyleGenerator.generate(frame_weights=...)`): a mixed style vector gives the stronger style,
   not a blend (measured). One prompt with one reference and no weights keep the model's trained
@@ -382,11 +389,24 @@ def build_timeline(style: str | Sequence[str] | None = None,
 
 
 # ------------------------------------------------------------------ style vectors
+@dataclasses.dataclass(frozen=True)
+class Chain:
+    """One generation chain of a style: the vector the model is conditioned on, its share of the
+    blend, its neutral delivery and the guidance away from it beyond x1 (0 up to x1)."""
+    vector: "torch.Tensor"             # (style_dim,)
+    weight: float
+    neutral: "torch.Tensor"            # (style_dim,)
+    boost: float = 0.0
+
+
 @dataclasses.dataclass
 class StyleTrack:
-    """What the generator needs: one style vector per segment and each frame's share of each."""
-    styles: "torch.Tensor"             # (C, style_dim): one per segment, or per part of a blended segment
+    """What the generator needs: one chain per segment (or per part of a blended segment) and each
+    frame's share of each."""
+    styles: "torch.Tensor"             # (C, style_dim) the chains' vectors
     weights: np.ndarray                # (T, C), rows sum to 1
+    neutral: "torch.Tensor"            # (C, style_dim) their neutral deliveries
+    boost: np.ndarray                  # (C,) guidance away from the neutral delivery (exaggeration)
 
 
 def with_references(tl: Timeline, load: Callable[[Any], FaceMotion]) -> Timeline:
@@ -411,6 +431,22 @@ def attributes(prompt: str) -> "StyleAttributes":
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return analyze_prompt(prompt).attributes
+
+
+def _without_intensity_word(prompt: str, attrs: "StyleAttributes") -> str:
+    """The prompt without its intensity word ("a strong angry look" -> "an angry look"); an
+    emotionless prompt as it is (its word scales nothing)."""
+    if attrs.family == "neutral":
+        return prompt
+    pattern = re.compile(rf"(\b[Aa]n?\s+)?\b{re.escape(attrs.intensity)}\b\s*", re.IGNORECASE)
+
+    def drop(m: re.Match) -> str:
+        if not m.group(1):
+            return ""
+        rest = prompt[m.end():m.end() + 1].lower()
+        return m.group(1)[0] + ("n " if rest and rest in "aeiou" else " ")
+
+    return pattern.sub(drop, prompt, count=1)
 
 
 def _neutral_prompt(prompt: str, attrs: "StyleAttributes") -> str | None:
@@ -469,8 +505,10 @@ class StyleResolver:
         return fams[int(sims.argmax())]
 
     def prompt_style(self, prompt: str) -> tuple["torch.Tensor", "torch.Tensor", float]:
-        """(style s, its neutral delivery n, the intensity word's gain) of a prompt."""
+        """(style s, its neutral delivery n, the intensity word's gain) of a prompt; s and n are
+        read without the intensity word, which acts through the gain alone."""
         attrs = attributes(prompt)
+        prompt = _without_intensity_word(prompt, attrs)
         neutral = _neutral_prompt(prompt, attrs)
         s = self.text([prompt])[0]
         if neutral is None:                    # emotion read from an unknown word: use prototypes
@@ -478,11 +516,6 @@ class StyleResolver:
         else:
             n = self.text([neutral])[0]
         return s, n, word_gain(attrs.level) if attrs.family != "neutral" else 1.0
-
-    def prompt_offset(self, prompt: str) -> tuple["torch.Tensor", "torch.Tensor"]:
-        """(neutral, emotion offset x the intensity word's gain) of a prompt."""
-        s, n, gain = self.prompt_style(prompt)
-        return n, gain * (s - n)
 
     def part_style(self, part: StylePart) -> tuple["torch.Tensor", "torch.Tensor", float]:
         """(style s, its neutral delivery n, gain) of a prompt or a (loaded) reference."""
@@ -495,47 +528,48 @@ class StyleResolver:
         s = self.model.encode_reference(motion_to_array(part.ref))
         return s, s - self.prototypes[self.reference_family(s)] + self.prototypes["neutral"], 1.0
 
-    def part_offset(self, part: StylePart) -> tuple["torch.Tensor", "torch.Tensor"]:
-        s, n, gain = self.part_style(part)
-        return n, gain * (s - n)
+    def chains(self, style: Style) -> list[Chain]:
+        """The generation chains of a style, one per part (a joint style: one, their weighted mean).
 
-    def vectors(self, style: Style) -> list[tuple["torch.Tensor", float]]:
-        """(style vector, weight) of each part, n_i + intensity * gain_i * (s_i - n_i) (an edit's
-        offset replaces the parts' own); a joint style is one vector, their weighted mean. A part
-        asked as it is (x1, no edit) is its own style vector s, exactly."""
+        Each part has its neutral delivery n, an emotion direction d (s - n; an edit's replaces the
+        parts' own) and a scale G = intensity x the intensity word's gain. Up to x1 the model is
+        conditioned on n + G d; beyond x1 on n + d (its own x1) with guidance G - 1 away from n.
+        A part asked as it is (x1, no edit) is its own style vector s, exactly."""
         if not self.model.cfg.style_conditioned:
-            return [(self.model.null_style, 1.0)]
-        edit = self.prompt_offset(style.edit)[1] if style.edit is not None else None
-        vecs = []
-        for part in style.parts:
+            return [Chain(self.model.null_style, 1.0, self.model.null_style)]
+        edit = self.prompt_style(style.edit) if style.edit is not None else None
+        chains = []
+        for part, weight in zip(style.parts, style.weights.tolist()):
             s, n, gain = self.part_style(part)
-            if edit is not None:
-                vecs.append(n + style.intensity * edit)
-            else:
-                vecs.append(s if style.intensity * gain == 1 else n + style.intensity * gain * (s - n))
+            direction = (edit[0] - edit[1]) if edit is not None else s - n
+            scale = style.intensity * (edit[2] if edit is not None else gain)
+            vector = s if scale == 1 and edit is None else n + min(scale, 1.0) * direction
+            chains.append(Chain(vector, weight, n, max(scale - 1.0, 0.0)))
         if style.joint:
-            return [(sum(float(w) * v for w, v in zip(style.weights, vecs)), 1.0)]
-        return list(zip(vecs, style.weights.tolist()))
+            return [Chain(sum(c.weight * c.vector for c in chains), 1.0, sum(c.weight * c.neutral for c in chains),
+                          sum(c.weight * c.boost for c in chains))]
+        return chains
 
     def vector(self, style: Style) -> "torch.Tensor":
-        """One vector for the style: its parts' weighted mean (what joint conditioning uses)."""
-        return sum(w * v for v, w in self.vectors(style))
+        """One vector for the style: its chains' weighted mean."""
+        return sum(c.weight * c.vector for c in self.chains(style))
 
 
 def style_track(model: "StyleGenerator", tl: Timeline, num_frames: int, fps: float = 25.0,
                 encode: Callable[[list[str]], np.ndarray] | None = None) -> StyleTrack:
-    """The style vectors of a timeline (its references loaded) and each frame's share of each."""
+    """The generation chains of a timeline (its references loaded) and each frame's share of each."""
     import torch
 
     resolver = StyleResolver(model, encode)
     segments = tl.frame_weights(num_frames, fps)
-    vectors, columns = [], []
+    chains, columns = [], []
     with torch.no_grad():
         for i, seg in enumerate(tl.segments):         # one generation chain per part of a blend
-            for v, w in resolver.vectors(seg.style):
-                vectors.append(v)
-                columns.append(segments[:, i] * w)
-    return StyleTrack(torch.stack(vectors), np.stack(columns, 1))
+            for c in resolver.chains(seg.style):
+                chains.append(c)
+                columns.append(segments[:, i] * c.weight)
+    return StyleTrack(torch.stack([c.vector for c in chains]), np.stack(columns, 1),
+                      torch.stack([c.neutral for c in chains]), np.array([c.boost for c in chains], np.float32))
 
 
 # ------------------------------------------------------------------ lips under exaggeration

@@ -105,19 +105,25 @@ def _family_index(record: ClipRecord) -> int:
 
 
 def graded_targets(records: list[ClipRecord]) -> torch.Tensor:
-    """(N, families) classification targets whose family probability follows the prompt's intensity
-    level: 0.5 + 0.5 level on the family ("faint" 0.58 .. "overwhelming" 1.0), the rest on neutral;
-    neutral clips all neutral. The argmax stays the family, so accuracy keeps its meaning.
+    """(N, families) classification targets whose family probability follows how strongly the clip
+    shows its emotion: 0.5 + 0.5 x its rendered amplitude over the data's largest (the prompt's
+    level times the person's expressivity, data.synth.expression.rendered_amplitude), the rest on
+    neutral; neutral clips all neutral. The argmax stays the family, so accuracy keeps its meaning.
 
     Why: with one-hot targets the classifier is as sure of a faint clip as of an overwhelming one
-    (P 0.98-0.99 at every level on held-out clips, docs/eval/style_control.md), so its probability
-    cannot rank intensities, not even the data's own."""
+    (P 0.98-0.99 at every level on held-out clips, docs/model.md), so its probability cannot rank
+    intensities. Why the amplitude and not the level alone: the person's expressivity (0.6-1.4x)
+    scales a clip as much as its intensity word does, so level targets tell a strong clip of a
+    reserved person from a faint clip of an expressive one only by chance, and top out at the
+    data's "overwhelming" clips of average persons."""
+    from ..data.synth.expression import MAX_EMOTION_AMPLITUDE, rendered_amplitude
+
     neutral = EMOTION_FAMILIES.index("neutral")
     targets = torch.zeros(len(records), len(EMOTION_FAMILIES))
     for i, r in enumerate(records):
-        a = r.prompt.attributes
-        share = 1.0 if a.family == "neutral" else 0.5 + 0.5 * float(np.clip(a.level, 0, 1))
-        targets[i, EMOTION_FAMILIES.index(a.family)] = share
+        family = r.prompt.attributes.family
+        share = 1.0 if family == "neutral" else 0.5 + 0.5 * min(rendered_amplitude(r) / MAX_EMOTION_AMPLITUDE, 1.0)
+        targets[i, EMOTION_FAMILIES.index(family)] = share
         targets[i, neutral] += 1.0 - share
     return targets
 

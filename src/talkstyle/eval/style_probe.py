@@ -39,7 +39,8 @@ def load_or_train_evaluator(eval_data: Path, steps: int, seed: int = 0,
     from ..text.encoder import get_text_encoder
 
     records = Dataset(eval_data).records()
-    cache = eval_data / "cache" / f"style_evaluator_{'graded_' if graded else ''}{steps}_{seed}"
+    # "graded2": targets from the rendered amplitude (the first graded targets followed the level only).
+    cache = eval_data / "cache" / f"style_evaluator_{'graded2_' if graded else ''}{steps}_{seed}"
     if (cache / "evaluator.json").is_file():
         return StyleEvaluator.load(cache), records
     text = get_text_encoder().encode([r.prompt.text for r in records])

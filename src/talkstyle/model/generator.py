@@ -256,7 +256,8 @@ class StyleGenerator(nn.Module):
     @torch.no_grad()
     def generate(self, audio: np.ndarray, style: torch.Tensor, *, sampler: str = "dpm", steps: int = 4,
                  cfg_audio: float = 1.0, cfg_style: float = 1.0, seed: int = 0,
-                 progress: Iterable | None = None, frame_weights: np.ndarray | None = None) -> np.ndarray:
+                 progress: Iterable | None = None, frame_weights: np.ndarray | None = None,
+                 neutral: torch.Tensor | None = None, boost: np.ndarray | None = None) -> np.ndarray:
         """Audio features (T, A) at cfg.fps + style (style_dim,) -> motion (T, D), denormalised.
 
         Windows are generated in order, each conditioned on the last Np frames (motion and audio)
@@ -271,6 +272,9 @@ class StyleGenerator(nn.Module):
         given the old style's frames showed only at the next window, as a jump; and a mixed style
         vector, or x0 estimates mixed at every step, gave one style or the other, not a blend
         (both measured in docs/model.md). With one style this is the plain path, sample for sample.
+
+        Exaggeration (style_control.py): `boost` (S,) > 0 adds boost x (x0(style) - x0(`neutral`))
+        to a style's estimates at every step, `neutral` (S, style_dim) being its neutral delivery.
         """
         cfg = self.cfg
         n, p = cfg.window, cfg.context
@@ -286,6 +290,10 @@ class StyleGenerator(nn.Module):
             share[:total] = torch.from_numpy(np.asarray(frame_weights, np.float32))
             share[total:] = share[total - 1]
         share = share / share.sum(1, keepdim=True)
+        boosts = [0.0] * len(styles) if boost is None else [float(b) for b in np.asarray(boost).reshape(-1)]
+        if len(boosts) != len(styles) or (any(boosts) and (neutral is None or neutral.shape != styles.shape)):
+            raise ValueError(f"boost needs one value per style ({len(styles)}) and neutral styles of shape "
+                             f"{tuple(styles.shape)}")
         scheduler = sampling_scheduler(cfg, sampler)
         guidance = (scheduler, steps, cfg_audio, cfg_style)
         gen = torch.Generator().manual_seed(seed)
@@ -300,10 +308,13 @@ class StyleGenerator(nn.Module):
                 context = start if w == 0 else chains.get(k)
                 if context is None:                    # lead-in: window w-1 in style k alone
                     lead = torch.Generator().manual_seed(seed * 1_000_003 + 7919 * w + k)
-                    shadow = self._window(styles[k], start, feats[(w - 1) * n:w * n], guidance, lead)
+                exaggerate = (neutral[k], boosts[k]) if boosts[k] > 0 else None
+                if context is None:                    # lead-in: window w-1 in style k alone
+                    lead = torch.Generator().manual_seed(seed * 1_000_003 + 7919 * w + k)
+                    shadow = self._window(styles[k], start, feats[(w - 1) * n:w * n], guidance, lead, exaggerate)
                     context = (shadow[-p:], feats[w * n - p:w * n])
                 gen.set_state(noise_state)             # every chain draws the same noise
-                xk = self._window(styles[k], context, feats[w * n:(w + 1) * n], guidance, gen)
+                xk = self._window(styles[k], context, feats[w * n:(w + 1) * n], guidance, gen, exaggerate)
                 x += win_share[:, k:k + 1] * xk
                 generated[k] = (xk[-p:], feats[(w + 1) * n - p:(w + 1) * n])
             chains = generated
@@ -311,29 +322,33 @@ class StyleGenerator(nn.Module):
         return self.denormalise(torch.cat(out)[:total]).numpy()
 
     def _window(self, style: torch.Tensor, context: tuple[torch.Tensor, torch.Tensor], feats: torch.Tensor,
-                guidance: tuple, gen: torch.Generator) -> torch.Tensor:
+                guidance: tuple, gen: torch.Generator,
+                exaggerate: tuple[torch.Tensor, float] | None = None) -> torch.Tensor:
         """One window (N, D), normalised, from a style (S,), its context (motion (Np, D), audio
         (Np, A)) and the window's audio features (N, A).
 
         Classifier-free guidance: one batch holding the full condition and, for each non-zero
-        scale, the same with that condition dropped to its learned null.
+        scale, the same with that condition dropped to its learned null; `exaggerate` (neutral
+        style, boost) adds the same with the style's neutral delivery, and boost x the difference.
         """
         cfg = self.cfg
         scheduler, steps, cfg_audio, cfg_style = guidance
         drop_audio, drop_style = cfg_audio != 0, cfg_style != 0
-        styles = torch.stack([style] + [style] * drop_audio + [self.null_style] * drop_style)
+        anchor = [exaggerate[0]] if exaggerate is not None else []
+        styles = torch.stack([style] + [style] * drop_audio + [self.null_style] * drop_style + anchor)
         basis = self.basis(styles)
         win_audio = torch.cat([context[1], feats])
         audios = torch.stack([win_audio] + [self.denoiser.null_audio.expand_as(win_audio)] * drop_audio
-                             + [win_audio] * drop_style)
+                             + [win_audio] * (drop_style + len(anchor)))
         prevs = context[0][None].expand(len(audios), -1, -1)
 
         def x0_fn(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
             k = len(audios)
             x0, _ = self.denoiser(x.expand(k, -1, -1), t.expand(k), prevs, audios, styles, basis)
             no_audio = x0[1:2] if drop_audio else x0[:1]
-            no_style = x0[-1:] if drop_style else x0[:1]
-            return guided(x0[:1], no_audio, no_style, cfg_audio, cfg_style)
+            no_style = x0[1 + drop_audio:2 + drop_audio] if drop_style else x0[:1]
+            out = guided(x0[:1], no_audio, no_style, cfg_audio, cfg_style)
+            return out + exaggerate[1] * (x0[:1] - x0[-1:]) if exaggerate is not None else out
 
         if cfg.regression:
             return x0_fn(torch.zeros(1, cfg.window, cfg.motion_dim), torch.tensor([cfg.train_timesteps - 1]))[0]

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...face.arkit import INDEX, NUM_BLENDSHAPES
-from .person import PersonStyle
+from ..records import ClipRecord
+from .person import EXPRESSIVITY, PersonStyle
 from .visemes import arkit_vector
 
 # Full-intensity templates (level 1, expressivity 1). L/R pairs written once set both sides.
@@ -47,6 +48,26 @@ def smooth_noise(num_frames: int, fps: float, rng: np.random.Generator, max_hz: 
     return (amp * np.sin(2 * np.pi * freq * t + phase)).sum(-1) / 2.0
 
 
+def emotion_amplitude(level: float, expressivity: float = 1.0) -> float:
+    """The scale of the emotion layer: the prompt's intensity level (a faint emotion still shows at
+    a quarter of full) times the person's expressivity."""
+    return (0.25 + 0.75 * float(np.clip(level, 0, 1))) * expressivity
+
+
+MAX_EMOTION_AMPLITUDE = emotion_amplitude(1.0, EXPRESSIVITY[1])
+
+
+def rendered_amplitude(record: ClipRecord) -> float:
+    """The emotion amplitude a stored clip was made with. The procedural actor's clips know their
+    person (the same id gives the same expressivity); for any other clip only the prompt's level
+    is known, so it counts as an average person's."""
+    a = record.prompt.attributes
+    expressivity = 1.0
+    if record.motion.metadata.get("backend") == "procedural":
+        expressivity = PersonStyle.from_id(record.person, a.gender, a.age_group).expressivity
+    return emotion_amplitude(a.level, expressivity)
+
+
 def emotion_weights(family: str, level: float, person: PersonStyle, num_frames: int, fps: float,
                     rng: np.random.Generator) -> np.ndarray:
     """(T, 52) emotion layer: template x intensity x expressivity, onset, fluctuation, smile bias."""
@@ -55,7 +76,7 @@ def emotion_weights(family: str, level: float, person: PersonStyle, num_frames: 
         template = template[_MIRROR]
     # Lopsided faces: one side a little stronger, by person.
     side = np.where(_LEFT, 1 + person.asymmetry * 0.3, np.where(_RIGHT, 1 - person.asymmetry * 0.3, 1.0))
-    amp = (0.25 + 0.75 * float(np.clip(level, 0, 1))) * person.expressivity
+    amp = emotion_amplitude(level, person.expressivity)
     t = np.arange(num_frames) / fps
     onset = rng.uniform(0.4, 1.2)
     ramp = 0.4 + 0.6 * np.clip(t / onset, 0, 1) ** 2 * (3 - 2 * np.clip(t / onset, 0, 1))

@@ -13,6 +13,7 @@ import numpy as np
 
 from .voices import BASE_F0, ESPEAK, pick_voice
 
+EXPRESSIVITY = (0.6, 1.4)      # range of the emotion layer's scale over persons
 MALE_VARIANTS = tuple(f"m{i}" for i in range(1, 9))
 FEMALE_VARIANTS = tuple(f"f{i}" for i in range(1, 6))
 
@@ -64,7 +65,7 @@ class PersonStyle:
             pitch=int(min(pitch, 99)),
             pitch_range=int(rng.uniform(30, 75)),
             articulation=float(rng.uniform(0.7, 1.3)),
-            expressivity=float(rng.uniform(0.6, 1.4)),
+            expressivity=float(rng.uniform(*EXPRESSIVITY)),
             smile_bias=float(rng.uniform(0.0, 0.25) ** 1.5 * 2),   # most people near 0, a few smilers
             asymmetry=float(rng.uniform(-0.3, 0.3)),
             blink_rate=float(rng.uniform(8, 22)),
