@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python benchmarks/bench_style_control.py --eval-data DIR --ref-data DIR
          [--checkpoint DIR] [--holdout-data DIR] [--only evaluators,intensity,words,timeline,blend,lipsync]
-         [--out report.md]
+         [--seed 0,1,2] [--out report.md]
 
 --eval-data: a dataset built with another seed than the generator's (`talkstyle data build --hours 0.5
 --seed 1`); the independent style evaluator is trained on it (cached, as `talkstyle evaluate` does)
@@ -10,8 +10,9 @@ and its clips give each family's signature channels and the data's velocities. I
 judged by a second evaluator trained the same way on the same clips but with graded targets
 (eval.style_eval.graded_targets, which follow each clip's rendered emotion amplitude): the first
 one's family probability is 0.98-0.99 on every data clip from "faint" to "overwhelming", so it
-cannot rank intensities. --ref-data: a
-third seed's dataset (persons neither model saw), whose clips serve as style references.
+cannot rank intensities. --ref-data: a third seed's dataset (persons neither model saw), whose
+clips serve as style references. --seed 0,1,2: the lip-sync section pools three generation seeds
+(one seed's open-vowel share moved by 2.4 % with the noise alone).
 Speech: real recordings never trained on (benchmarks/realspeech, ../shared/realspeech).
 """
 from __future__ import annotations
