@@ -14,8 +14,9 @@ Everything here works with a trained generator as it is (no retraining):
       G > 1:  on s, with guidance G - 1 away from n: x0 + (G - 1) (x0(s) - x0(n)) at every step
 
   gain follows the prompt's intensity word with the data engine's amplitude law (faint 0.58x ..
-  overwhelming 1.6x of "medium"): the model's own reading of these words is nearly flat (+0.01 on
-  the evaluator), this makes them act through the same offset. Why guidance beyond x1: a vector
+  overwhelming 1.6x of "medium"), and s and n are read from the prompt without that word, so a
+  word is --intensity at its gain (the model's own reading of the words broke down for contempt:
+  "overwhelming contemptuous" read as less contempt than "faint"). Why guidance beyond x1: a vector
   past s is one the model never saw, and it grows what s means on average over the data; for an
   emotion that comes in mirrored forms (contempt's one-sided smirk, left or right by person) that
   average is a smile on both sides, which reads as less contempt, not more. Guidance grows the
