@@ -306,8 +306,6 @@ class StyleGenerator(nn.Module):
             x, generated = torch.zeros(n, cfg.motion_dim), {}
             for k in torch.nonzero(win_share.amax(0) > 0).flatten().tolist():
                 context = start if w == 0 else chains.get(k)
-                if context is None:                    # lead-in: window w-1 in style k alone
-                    lead = torch.Generator().manual_seed(seed * 1_000_003 + 7919 * w + k)
                 exaggerate = (neutral[k], boosts[k]) if boosts[k] > 0 else None
                 if context is None:                    # lead-in: window w-1 in style k alone
                     lead = torch.Generator().manual_seed(seed * 1_000_003 + 7919 * w + k)
