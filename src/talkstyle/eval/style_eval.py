@@ -19,6 +19,7 @@ from torch import nn
 
 from ..atomic import atomic_path
 from ..data.records import ClipRecord
+from ..data.synth.expression import MAX_EMOTION_AMPLITUDE, rendered_amplitude
 from ..vocab.attributes import EMOTION_FAMILIES
 from ..errors import TalkstyleError
 from ..face.motion import FaceMotion
@@ -116,8 +117,6 @@ def graded_targets(records: list[ClipRecord]) -> torch.Tensor:
     scales a clip as much as its intensity word does, so level targets tell a strong clip of a
     reserved person from a faint clip of an expressive one only by chance, and top out at the
     data's "overwhelming" clips of average persons."""
-    from ..data.synth.expression import MAX_EMOTION_AMPLITUDE, rendered_amplitude
-
     neutral = EMOTION_FAMILIES.index("neutral")
     targets = torch.zeros(len(records), len(EMOTION_FAMILIES))
     for i, r in enumerate(records):
