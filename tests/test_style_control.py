@@ -16,7 +16,7 @@ from talkstyle.face.motion import FaceMotion
 from talkstyle.model.generator import motion_to_array
 from talkstyle.pipeline import TalkstylePipeline
 from talkstyle.style_control import (DEFAULT_TRANSITION, StylePart, StyleResolver, Timeline,
-                                     build_timeline, make_style, parse_style_text, parse_time, read_timeline,
+                                     build_timeline, make_style, parse_style_text, parse_time, read_timeline, style_track,
                                      word_gain)
 from talkstyle.vocab.gestures import gesture_amplitude_deg, oscillation_bursts
 from tiny_model import tiny_checkpoint, tiny_dataset
@@ -151,6 +151,9 @@ def test_intensity_scales_the_emotion_offset_about_the_neutral_style():
     assert torch.allclose(slight.vector, plain_neutral + word_gain(0.2) * (plain - plain_neutral), atol=1e-6)
     assert torch.allclose(strong.vector, plain, atol=1e-6) and strong.boost == pytest.approx(word_gain(0.8) - 1)
     assert torch.allclose(strong.neutral, plain_neutral, atol=1e-6)
+    # The frames that exaggerate: the second segment's share.
+    share = style_track(model, build_timeline(CALM, style_at=[(2.0, ANGRY + " [intensity=1.5]")]), 100).exaggerated_share
+    assert share[0] == 0 and share[-1] == 1 and share[50] == pytest.approx(0.5)
     assert word_gain(0.5) == 1 and word_gain(0.2) < 1 < word_gain(1.0)
 
 
@@ -303,7 +306,7 @@ def test_control_measures_find_the_half_way_time_and_blends():
 def test_exaggeration_keeps_the_closures_of_the_neutral_delivery():
     from talkstyle.face.arkit import INDEX
     from talkstyle.face.rig import FaceRig
-    from talkstyle.style_control import exaggerated_share, keep_neutral_closures, speech_frames
+    from talkstyle.style_control import keep_neutral_closures, speech_frames
 
     neutral = FaceMotion.neutral(30)
     nw = neutral.weights.copy()
@@ -322,6 +325,3 @@ def test_exaggeration_keeps_the_closures_of_the_neutral_delivery():
     wav[4000:8000] = 0.1 * np.sin(np.arange(4000) / 5)       # sound from 0.25 to 0.5 s
     speech = speech_frames(wav, 25)
     assert not speech[:3].any() and speech[6:13].all() and not speech[17:].any()
-    tl = build_timeline(CALM, style_at=[(2.0, ANGRY + " [intensity=1.5]")])
-    share = exaggerated_share(tl, 100)
-    assert share[0] == 0 and share[-1] == 1 and share[50] == pytest.approx(0.5)

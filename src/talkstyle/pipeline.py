@@ -40,7 +40,7 @@ from .model.config import SAMPLERS
 from .model.generator import StyleGenerator, array_to_motion, motion_to_array
 from .plain import from_plain, to_plain
 from .model.contact import LipContact
-from .style_control import (DEFAULT_TRANSITION, Timeline, build_timeline, exaggerated_share, neutral_timeline, keep_neutral_closures,
+from .style_control import (DEFAULT_TRANSITION, Timeline, build_timeline, neutral_timeline, keep_neutral_closures,
                             speech_frames, style_track, timeline_head_words, with_references)
 from .text.encoder import TextEncoder, get_text_encoder
 from .text.parse import analyze_prompt
@@ -239,7 +239,7 @@ class TalkstylePipeline:
             track = style_track(self.generator, timeline, len(feats), self.fps, self.text_encoder.encode)
         motion = self.generate(feats, track.styles, settings, progress=progress, frame_weights=track.weights,
                                neutral=track.neutral, boost=track.boost)
-        share = exaggerated_share(timeline, len(feats), self.fps)
+        share = track.exaggerated_share
         if share.any():
             with torch_threads(self.threads):
                 calm = style_track(self.generator, neutral_timeline(timeline), len(feats), self.fps,

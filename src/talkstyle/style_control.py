@@ -409,6 +409,11 @@ class StyleTrack:
     neutral: "torch.Tensor"            # (C, style_dim) their neutral deliveries
     boost: np.ndarray                  # (C,) guidance away from the neutral delivery (exaggeration)
 
+    @property
+    def exaggerated_share(self) -> np.ndarray:
+        """(T,) each frame's share of chains that scale an emotion beyond the model's own (x1)."""
+        return self.weights @ (self.boost > 0).astype(np.float64)
+
 
 def with_references(tl: Timeline, load: Callable[[Any], FaceMotion]) -> Timeline:
     """The timeline with every reference passed through `load` (a file -> FaceMotion; a FaceMotion
@@ -542,8 +547,12 @@ class StyleResolver:
         chains = []
         for part, weight in zip(style.parts, style.weights.tolist()):
             s, n, gain = self.part_style(part)
-            direction = (edit[0] - edit[1]) if edit is not None else s - n
-            scale = style.intensity * (edit[2] if edit is not None else gain)
+            if edit is not None:                 # the edit's emotion replaces the part's own
+                edit_s, edit_n, gain = edit
+                direction = edit_s - edit_n
+            else:
+                direction = s - n
+            scale = style.intensity * gain
             vector = s if scale == 1 and edit is None else n + min(scale, 1.0) * direction
             chains.append(Chain(vector, weight, n, max(scale - 1.0, 0.0)))
         if style.joint:
@@ -580,22 +589,6 @@ SEALED_MM = 1.0                     # inner-lip gap under which the lips count a
 # families' rise with intensity.
 SEAL_CHANNELS = ("jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthLowerDownLeft", "mouthLowerDownRight")
 SPEECH_MARGIN_S = 0.12              # a p/b/m closure is silent, but never farther than this from sound
-
-
-def peak_gain(style: Style) -> float:
-    """How far the style scales an emotion offset at most: its intensity times the largest
-    intensity-word gain of its prompts (references: 1)."""
-    gains = [1.0]
-    for prompt in style.prompts:
-        a = attributes(prompt)
-        gains.append(word_gain(a.level) if a.family != "neutral" else 1.0)
-    return style.intensity * max(gains)
-
-
-def exaggerated_share(tl: Timeline, num_frames: int, fps: float = 25.0) -> np.ndarray:
-    """(T,) each frame's share of segments that scale an emotion beyond the model's own (x1)."""
-    above = np.array([peak_gain(seg.style) > 1 + 1e-6 for seg in tl.segments], float)
-    return tl.frame_weights(num_frames, fps) @ above
 
 
 def neutral_timeline(tl: Timeline) -> Timeline:
